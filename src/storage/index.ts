@@ -1,0 +1,5 @@
+export type { Storage, StorageOp, HALockable, ChangeNotifier } from './types.js';
+export { isHALockable } from './types.js';
+export { InmemStorage } from './inmem.js';
+export { SqliteStorage, type SqliteOptions } from './sqlite.js';
+export { PrefixView, collectKeys, getJson, putJson, jsonOp } from './view.js';
