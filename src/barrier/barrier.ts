@@ -52,6 +52,12 @@ export class Barrier implements Storage {
     this.#state = { kind: 'unsealed', rootKey: root, keyring };
   }
 
+  /** Stores the exact encryption counts (a clean shutdown), so a restart reports them exactly. */
+  async checkpoint(): Promise<void> {
+    if (this.#state.kind !== 'unsealed') return;
+    await this.#withKeyring((root, keyring) => this.#storeKeyring(root, keyring, true));
+  }
+
   /** Forgets and overwrites every key held in memory. */
   seal(): void {
     if (this.#state.kind === 'unsealed') {
@@ -132,8 +138,8 @@ export class Barrier implements Storage {
     return seal(active.key, active.term, key, value);
   }
 
-  async #storeKeyring(root: Buffer, keyring: Keyring): Promise<void> {
-    const { bytes, commit } = keyring.encode();
+  async #storeKeyring(root: Buffer, keyring: Keyring, exact = false): Promise<void> {
+    const { bytes, commit } = keyring.encode(exact);
     // Term 0: the keyring itself is encrypted by the root key, not by a keyring term.
     await this.#below.put(KEYRING_PATH, seal(root, 0, KEYRING_PATH, bytes));
     commit();

@@ -59,15 +59,18 @@ export class Keyring {
     })), parsed.activeTerm);
   }
 
-  /** Serializes with fresh reservations for every term; call `commitReservations` once stored. */
-  encode(): { bytes: Uint8Array; commit: () => void } {
+  /**
+   * Serializes with a fresh reservation for the active term (or, for a clean shutdown, the
+   * exact counts); call `commit` once the bytes are stored.
+   */
+  encode(exact = false): { bytes: Uint8Array; commit: () => void } {
     const next = new Map<number, number>();
-    for (const k of this.#keys.values()) next.set(k.term, k === this.#active ? k.encryptions + COUNT_RESERVATION : k.encryptions);
+    for (const k of this.#keys.values()) next.set(k.term, k === this.#active && !exact ? k.encryptions + COUNT_RESERVATION : k.encryptions);
     const bytes = Buffer.from(JSON.stringify({
       activeTerm: this.#active.term,
       keys: [...this.#keys.values()].map((k) => ({ term: k.term, key: k.key.toString('base64'), installTime: k.installTime.toISOString(), reserved: next.get(k.term) })),
     }), 'utf8');
-    return { bytes, commit: () => { for (const k of this.#keys.values()) k.reserved = Math.max(k.reserved, next.get(k.term) ?? 0); } };
+    return { bytes, commit: () => { for (const k of this.#keys.values()) k.reserved = next.get(k.term) ?? k.reserved; } };
   }
 
   get active(): TermKey { return this.#active; }

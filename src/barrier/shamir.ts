@@ -17,7 +17,8 @@ export function validateShareCounts(shares: number, threshold: number): void {
 export async function splitKey(key: Uint8Array, shares: number, threshold: number): Promise<Uint8Array[]> {
   validateShareCounts(shares, threshold);
   if (shares === 1) return [new Uint8Array(key)];
-  return split(key, shares, threshold);
+  // The library insists on plain Uint8Arrays (a Buffer's constructor is not Uint8Array).
+  return split(new Uint8Array(key), shares, threshold);
 }
 
 export async function combineShares(shares: Uint8Array[], threshold: number): Promise<Uint8Array> {
@@ -26,7 +27,7 @@ export async function combineShares(shares: Uint8Array[], threshold: number): Pr
     if (!only || only.byteLength !== KEY_BYTES) throw invalid('unseal key has the wrong length');
     return only;
   }
-  return combine(shares);
+  return combine(shares.map((s) => new Uint8Array(s)));
 }
 
 /** Parses a share the way Vault does: hex first, then base64. */

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { parseDurationSeconds } from '../util/duration.js';
+
+/**
+ * Field types with Vault's leniency: clients send numbers as strings, booleans as "true",
+ * lists as comma-separated strings, durations as "1h" or seconds.
+ */
+export const duration = () => z.unknown().transform((v, ctx) => {
+  const s = parseDurationSeconds(v);
+  if (s === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as "30m" or a number of seconds' });
+    return z.NEVER;
+  }
+  return s;
+});
+
+export const bool = () => z.unknown().transform((v, ctx) => {
+  if (typeof v === 'boolean') return v;
+  if (v === 1 || v === 0) return v === 1;
+  if (typeof v === 'string') {
+    const l = v.trim().toLowerCase();
+    if (['true', '1', 't'].includes(l)) return true;
+    if (['false', '0', 'f', ''].includes(l)) return false;
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a boolean' });
+  return z.NEVER;
+});
+
+export const int = () => z.unknown().transform((v, ctx) => {
+  const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n === 'number' && Number.isSafeInteger(n)) return n;
+  ctx.addIssue({ code: 'custom', message: 'must be an integer' });
+  return z.NEVER;
+});
+
+/** A list of strings, from an array or a comma-separated string; blanks dropped. */
+export const strings = () => z.unknown().transform((v, ctx) => {
+  const parts = typeof v === 'string' ? v.split(',') : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v as string[] : undefined;
+  if (!parts) {
+    ctx.addIssue({ code: 'custom', message: 'must be a list of strings or a comma-separated string' });
+    return z.NEVER;
+  }
+  return parts.map((p) => p.trim()).filter((p) => p.length > 0);
+});
+
+/** A flat string map (Vault `meta`, `custom_metadata`). */
+export const stringMap = () => z.record(z.string(), z.string());
+
+/** Formats zod issues as one caller-facing message naming the fields. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}

@@ -1,0 +1,148 @@
+import { CofferError, denied } from '../util/errors.js';
+import type { Authorizer } from './acl/types.js';
+import { describeIssues } from './fields.js';
+import type { Caller, HandlerContext, PathSpec } from './framework.js';
+import type { MountTable, Resolved } from './mounts.js';
+import { normalizePath } from './normalize.js';
+import type { CoreRequest, CoreResponse, Operation } from './request.js';
+import type { TokenEntry } from './tokens/entry.js';
+import type { TokenStore } from './tokens/store.js';
+
+/** What the audit broker sees; filled in by the audit issue. Both calls fail closed. */
+export interface AuditSink {
+  logRequest(req: CoreRequest, path: string, caller: Caller | null): Promise<void>;
+  logResponse(req: CoreRequest, path: string, caller: Caller | null, res: CoreResponse | undefined, error: unknown): Promise<void>;
+}
+
+/** Post-processing stages that later issues plug in (leases, response wrapping). */
+export interface ResponseStage {
+  process(res: CoreResponse, ctx: { req: CoreRequest; path: string; caller: Caller | null; mountType: string }): Promise<CoreResponse>;
+}
+
+export interface PipelineDeps {
+  readonly isUnsealed: () => boolean;
+  readonly secrets: MountTable;
+  readonly auth: MountTable;
+  readonly tokens: Pick<TokenStore, 'lookup' | 'use' | 'revokeTree'>;
+  readonly authorizer: Authorizer;
+  readonly audit: AuditSink;
+  readonly stages: readonly ResponseStage[];
+  readonly isRootToken: (entry: TokenEntry) => boolean;
+}
+
+interface Route {
+  readonly resolved: Resolved;
+  readonly match: { spec: PathSpec; params: Record<string, string> } | undefined;
+}
+
+/**
+ * The one way every request goes: state → normalize → route lookup → token → ACL → audit →
+ * backend (with a new, narrow context) → post-processing stages → audit → reply.
+ */
+export class Pipeline {
+  readonly #d: PipelineDeps;
+
+  constructor(deps: PipelineDeps) {
+    this.#d = deps;
+  }
+
+  async handle(req: CoreRequest): Promise<CoreResponse> {
+    if (!this.#d.isUnsealed()) throw new CofferError('sealed', 'Vault is sealed');
+    const path = normalizePath(req.path);
+    const route = this.#route(path);
+    const spec = route?.match?.spec;
+
+    let caller: Caller | null = null;
+    let entry: TokenEntry | undefined;
+    let operation = req.operation;
+    if (!spec?.unauthenticated) {
+      entry = req.token ? await this.#d.tokens.lookup(req.token) : undefined;
+      if (!entry || !req.token) throw denied();
+      caller = toCaller(req.token, entry, this.#d.isRootToken(entry));
+      operation = await this.#resolveWriteOperation(req, path, route, caller);
+      const acl = await this.#d.authorizer.aclFor(entry.policies);
+      const verdict = acl.check(path, operation, { data: req.data, wrapTtl: req.wrapTtl, skipParameterChecks: route?.resolved.mounted.entry.type === 'kv' && route.resolved.mounted.entry.options['version'] === '2' });
+      if (!verdict.allowed || (spec?.sudo && !verdict.sudo)) throw denied();
+    } else {
+      operation = await this.#resolveWriteOperation(req, path, route, null);
+    }
+
+    if (!route) throw new CofferError('not_found', `no handler for route "${path}". route entry not found.`);
+    if (!route.match) throw new CofferError('not_found', `unsupported path`);
+    const handler = route.match.spec.operations[operation] ?? (operation === 'create' ? route.match.spec.operations.update : undefined);
+    if (!handler) throw new CofferError('unsupported_operation', 'unsupported operation');
+
+    let revokeAfter = false;
+    if (entry && caller) {
+      const use = await this.#d.tokens.use(entry);
+      if (!use.ok) throw denied();
+      revokeAfter = use.revokeAfter;
+    }
+
+    const ctx = this.#context(req, path, operation, route, route.match, caller);
+    await this.#d.audit.logRequest(req, path, caller);
+    let res: CoreResponse | undefined;
+    try {
+      res = (await (handler as (c: HandlerContext) => Promise<CoreResponse | undefined>)(ctx)) ?? { noContent: true };
+      const mountType = route.resolved.mounted.entry.type;
+      for (const stage of this.#d.stages) res = await stage.process(res, { req, path, caller, mountType });
+      res.mountType ??= mountType;
+    } catch (error) {
+      await this.#d.audit.logResponse(req, path, caller, undefined, error);
+      throw error;
+    } finally {
+      if (revokeAfter && entry) await this.#d.tokens.revokeTree(entry.id);
+    }
+    await this.#d.audit.logResponse(req, path, caller, res, undefined);
+    return res;
+  }
+
+  #route(path: string): Route | undefined {
+    const [table, rest] = path.startsWith('auth/') ? [this.#d.auth, path.slice(5)] : [this.#d.secrets, path];
+    const resolved = table.resolve(rest);
+    if (!resolved) return undefined;
+    return { resolved, match: resolved.mounted.table.match(resolved.relative) };
+  }
+
+  /** PUT/POST arrive as 'update'; a path with an existence check turns a write to a new item into 'create'. */
+  async #resolveWriteOperation(req: CoreRequest, path: string, route: Route | undefined, caller: Caller | null): Promise<Operation> {
+    if (req.operation !== 'update' || !route?.match?.spec.exists) return req.operation;
+    const ctx = this.#context(req, path, 'update', route, route.match, caller, false);
+    return (await route.match.spec.exists(ctx)) ? 'update' : 'create';
+  }
+
+  #context(req: CoreRequest, path: string, operation: Operation, route: Route, match: { spec: PathSpec; params: Record<string, string> }, caller: Caller | null, validate = true): HandlerContext {
+    let data: Record<string, unknown> = { ...req.data };
+    if (validate && match.spec.fields) {
+      const parsed = match.spec.fields.safeParse(req.data);
+      if (!parsed.success) throw new CofferError('invalid_request', describeIssues(parsed.error));
+      data = parsed.data;
+    }
+    const { mounted, relative } = route.resolved;
+    return {
+      operation,
+      path: relative,
+      params: match.params,
+      data,
+      rawData: req.data,
+      storage: mounted.storage,
+      caller,
+      mount: mounted.info,
+      request: { id: req.id, clientIp: req.clientIp, headers: req.headers, wrapTtl: req.wrapTtl, namespace: req.namespace, fullPath: path },
+    };
+  }
+}
+
+export function toCaller(token: string, entry: TokenEntry, isRoot: boolean): Caller {
+  return {
+    token,
+    tokenId: entry.id,
+    accessor: entry.accessor,
+    policies: entry.policies,
+    entityId: entry.entityId,
+    displayName: entry.displayName,
+    meta: entry.meta,
+    tokenType: entry.type,
+    isRoot,
+  };
+}

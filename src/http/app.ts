@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Pipeline } from '../core/pipeline.js';
+import type { CoreRequest, Operation } from '../core/request.js';
+import { parseDurationSeconds } from '../util/duration.js';
+import { CofferError, isCofferError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { envelope } from './envelope.js';
+import { createListServer, isListRequest, routeListAsLock } from './list-method.js';
+import { MAX_BODY_BYTES, parseJsonBody } from './json.js';
+import { STATUS_BY_CODE } from './status.js';
+import type { SealRoute } from './sys-seal.js';
+
+export interface AppDeps {
+  readonly pipeline: Pick<Pipeline, 'handle'>;
+  readonly sealRoutes: ReadonlyMap<string, SealRoute>;
+  readonly logger: Logger;
+}
+
+/**
+ * The listener's connection adapter lets LIST through Node's parser; fastify only routes
+ * methods Node knows, so a LIST is presented to it as LOCK and told apart by isListRequest.
+ */
+const LIST_ALIAS = 'LOCK';
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', LIST_ALIAS] as const;
+
+/** Builds the Vault-compatible wire on a plain http.Server that listener.ts feeds connections into. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    // Request ids are ours (UUIDs), not fastify's counters.
+    genReqId: () => randomUUID(),
+    serverFactory: (handler) => createListServer(routeListAsLock(handler), { keepAliveTimeout: 65_000, requestTimeout: 60_000 }),
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 8192 },
+  });
+  app.addHttpMethod(LIST_ALIAS, { hasBody: true, overrideExisting: true });
+  // Vault reads the body as JSON whatever the Content-Type says; we parse it ourselves so
+  // errors map through the one status table.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new CofferError('payload_too_large', 'request body too large'));
+    if (typeof code === 'string' && code.startsWith('FST_ERR')) {
+      return sendError(reply, new CofferError('invalid_request', (error as Error).message));
+    }
+    return sendError(reply, error, deps.logger, request.id);
+  });
+  app.setNotFoundHandler((_req, reply) => sendError(reply, new CofferError('not_found', '')));
+
+  app.route({
+    method: [...METHODS],
+    url: '/v1/*',
+    handler: (request, reply) => handle(deps, request, reply),
+  });
+  await app.ready();
+  return app;
+}
+
+async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const requestId = request.id;
+  try {
+    const url = request.raw.url ?? '';
+    const q = url.indexOf('?');
+    const rawPath = (q < 0 ? url : url.slice(0, q)).slice('/v1/'.length);
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    if (request.method === LIST_ALIAS && !isListRequest(request.raw)) throw new CofferError('unsupported_operation', 'unsupported method LOCK');
+    const method = request.method;
+    const body = method === 'GET' || method === 'HEAD' ? {} : parseJsonBody(typeof request.body === 'string' ? request.body : '');
+
+    const sealRoute = deps.sealRoutes.get(rawPath.replace(/\/$/, ''));
+    if (sealRoute) {
+      const out = await sealRoute(method, body, query);
+      reply.code(out.status);
+      if (out.body === undefined || out.status === 204) return void reply.send();
+      return void reply.type('application/json').send(JSON.stringify(out.body));
+    }
+
+    const listParam = query.get('list');
+    const isList = method === LIST_ALIAS || (method === 'GET' && listParam !== null && parseGoBool(listParam));
+    const operation = toOperation(method, isList);
+    if (operation === 'patch') {
+      const ct = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (ct !== 'application/merge-patch+json') throw new CofferError('unsupported_media_type', 'PATCH requires Content-Type application/merge-patch+json');
+    }
+    let data: Record<string, unknown> = body;
+    if (operation === 'read' || operation === 'list') {
+      data = {};
+      for (const [k, v] of query) if (k !== 'list') data[k] = v;
+    }
+    const wrapHeader = request.headers['x-vault-wrap-ttl'];
+    const wrapTtl = typeof wrapHeader === 'string' && wrapHeader !== '' ? parseDurationSeconds(wrapHeader) : undefined;
+    if (typeof wrapHeader === 'string' && wrapHeader !== '' && (wrapTtl === undefined || wrapTtl === 0)) {
+      throw new CofferError('invalid_request', 'X-Vault-Wrap-TTL must be a positive duration');
+    }
+    const ns = request.headers['x-vault-namespace'];
+    if (typeof ns === 'string' && !['', '/', 'root', 'root/'].includes(ns)) throw new CofferError('invalid_request', `namespace "${ns}" does not exist`);
+
+    const path = operation === 'list' && !rawPath.endsWith('/') ? `${rawPath}/` : rawPath;
+    const core: CoreRequest = {
+      id: requestId,
+      operation,
+      path,
+      data,
+      token: tokenOf(request),
+      clientIp: request.ip,
+      headers: pickHeaders(request),
+      wrapTtl,
+      namespace: 'root',
+    };
+    const res = await deps.pipeline.handle(core);
+    if (res.raw) {
+      reply.code(res.raw.status);
+      return void reply.type('application/json').send(JSON.stringify(res.raw.body));
+    }
+    if (res.noContent && !res.wrapInfo && !res.data && !res.auth && !res.warnings?.length) return void reply.code(204).send();
+    reply.code(res.status ?? 200).type('application/json').send(JSON.stringify(envelope(requestId, core.path, res)));
+  } catch (error) {
+    sendError(reply, error, deps.logger, requestId);
+  }
+}
+
+function toOperation(method: string, isList: boolean): Operation {
+  if (isList) return 'list';
+  switch (method) {
+    case 'GET': case 'HEAD': return 'read';
+    case 'POST': case 'PUT': return 'update';
+    case 'DELETE': return 'delete';
+    case 'PATCH': return 'patch';
+    default: throw new CofferError('unsupported_operation', `unsupported method ${method}`);
+  }
+}
+
+/** Go's strconv.ParseBool, which Vault uses for ?list= (hvac sends "True"). */
+function parseGoBool(v: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new CofferError('invalid_request', `invalid boolean value for list: ${JSON.stringify(v)}`);
+}
+
+function tokenOf(request: FastifyRequest): string | undefined {
+  const t = request.headers['x-vault-token'];
+  if (typeof t === 'string' && t !== '') return t;
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string' && /^bearer /i.test(auth)) return auth.slice(7).trim() || undefined;
+  return undefined;
+}
+
+/** Only headers worth auditing; never the token or cookies. */
+function pickHeaders(request: FastifyRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['user-agent', 'x-forwarded-for', 'x-vault-request']) {
+    const v = request.headers[name];
+    if (typeof v === 'string') out[name] = v;
+  }
+  return out;
+}
+
+function sendError(reply: FastifyReply, error: unknown, logger?: Logger, requestId?: string): void {
+  if (isCofferError(error)) {
+    const status = STATUS_BY_CODE[error.code];
+    if (status >= 500 && logger) logger.error({ requestId, code: error.code, err: { message: error.message } }, 'request failed');
+    const errors = error.code === 'not_found' && error.message === '' ? [] : [error.message];
+    const body = error.code === 'internal' || error.code === 'tampered' || error.code === 'storage_failure' ? { errors: ['internal error'] } : { ...error.body, errors };
+    reply.code(status).type('application/json').send(JSON.stringify(body));
+    return;
+  }
+  logger?.error({ requestId, err: { message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined } }, 'unexpected error');
+  reply.code(500).type('application/json').send(JSON.stringify({ errors: ['internal error'] }));
+}

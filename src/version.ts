@@ -1,0 +1,6 @@
+/**
+ * What we report as `version`: the Vault API level we match, with Coffer's own version as
+ * build metadata. Vault clients and Terraform gate features on this semver.
+ */
+export const COFFER_VERSION = '0.1.0';
+export const VERSION = `1.17.0+coffer.${COFFER_VERSION}`;
