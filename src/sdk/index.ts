@@ -1,0 +1,11 @@
+export { CofferClient } from './client.js';
+export type { ApiResponse, CofferClientOptions, HttpMethod, RequestOptions } from './client.js';
+export { CofferApiError, CofferClientError, isCofferApiError } from './errors.js';
+export { DEFAULT_ADDRESS, TOKEN_FILE_NAME, settingsFromEnv } from './env.js';
+export type { EnvSettings } from './env.js';
+export { SysApi } from './sys.js';
+export type { Transport, WireRequest, WireResponse } from './transport.js';
+export type {
+  HealthQuery, HealthResponse, InitRequest, InitResponse, InitStatus, KeyStatus, LeaderResponse, ListSecret, RekeyInitRequest,
+  RekeyStatus, RekeyUpdateResponse, SealStatus, Secret, SecretAuth, UnsealRequest, WrapInfo,
+} from './types.js';
