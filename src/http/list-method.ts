@@ -857,14 +857,18 @@ export function isListRequest(request: http.IncomingMessage): boolean {
 
 /**
  * An http.Server whose requests see `LIST` for LIST requests when fed connections by
- * `listen()` (src/http/listener.ts).
+ * `listen()` (src/http/listener.ts). `options.IncomingMessage`, if given, must extend
+ * ListMethodIncomingMessage.
  *
  * @example
  * const server = createListServer((req, res) => res.end(req.method)); // 'LIST'
  */
 export function createListServer(listener?: http.RequestListener, options: http.ServerOptions = {}): http.Server {
-  if (options.IncomingMessage !== undefined) throw new TypeError('createListServer provides its own IncomingMessage');
-  const server: http.Server = http.createServer({ ...options, IncomingMessage: ListMethodIncomingMessage });
+  const custom = options.IncomingMessage;
+  if (custom !== undefined && custom !== ListMethodIncomingMessage && !(custom.prototype instanceof ListMethodIncomingMessage)) {
+    throw new TypeError('createListServer: options.IncomingMessage must extend ListMethodIncomingMessage');
+  }
+  const server: http.Server = http.createServer({ ...options, IncomingMessage: custom ?? ListMethodIncomingMessage });
   if (listener !== undefined) server.on('request', listener);
   return server;
 }

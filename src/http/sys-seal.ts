@@ -46,7 +46,6 @@ export function sealRoutes(d: SealEndpointDeps): ReadonlyMap<string, SealRoute> 
   routes.set('sys/seal-status', async () => ({ status: 200, body: sealStatus() }));
 
   routes.set('sys/unseal', async (method, body) => {
-    if (method === 'GET') throw invalid('sys/unseal takes PUT or POST');
     if (body['reset'] === true || body['reset'] === 'true') {
       d.seal.resetProgress();
       return { status: 200, body: sealStatus() };
@@ -89,7 +88,6 @@ export function sealRoutes(d: SealEndpointDeps): ReadonlyMap<string, SealRoute> 
   });
 
   routes.set('sys/rekey/update', async (method, body) => {
-    if (method === 'GET') throw invalid('sys/rekey/update takes PUT or POST');
     const r = await d.seal.rekeyUpdate(body['key'], body['nonce']);
     if (!r.complete) return { status: 200, body: r };
     const keys = r.keys ?? [];
@@ -102,7 +100,19 @@ export function sealRoutes(d: SealEndpointDeps): ReadonlyMap<string, SealRoute> 
     };
   });
 
-  return routes;
+  const allowed: Record<string, readonly string[]> = {
+    'sys/init': ['GET', 'PUT', 'POST'], 'sys/seal-status': ['GET'], 'sys/unseal': ['PUT', 'POST'], 'sys/health': ['GET', 'HEAD'],
+    'sys/leader': ['GET'], 'sys/rekey/init': ['GET', 'PUT', 'POST', 'DELETE'], 'sys/rekey/update': ['PUT', 'POST'],
+  };
+  const guarded = new Map<string, SealRoute>();
+  for (const [path, route] of routes) {
+    const methods = allowed[path] ?? [];
+    guarded.set(path, (method, body, query) => {
+      if (!methods.includes(method)) throw new CofferError('unsupported_operation', 'unsupported operation');
+      return route(method, body, query);
+    });
+  }
+  return guarded;
 }
 
 const BUILD_DATE = '2026-11-29T00:00:00Z';
