@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerGeneric } from './commands/generic.js';
 import { registerOperator } from './commands/operator.js';
 import { registerServer } from './commands/server.js';
@@ -34,5 +35,6 @@ export function buildProgram(): Command {
   registerOperator(program);
   registerStatus(program);
   registerGeneric(program);
+  registerAudit(program);
   return program;
 }

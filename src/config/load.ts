@@ -617,13 +617,21 @@ async function checkReadableFile(path: string, key: string, line: number | undef
  * does, and returned absolute.
  */
 export async function parseConfig(text: string, format: 'hcl' | 'json', sourceName: string): Promise<ServerConfig> {
-  const body = text.replace(/^\uFEFF/, '');
-  const node = format === 'hcl' ? parseHcl(body, sourceName) : parseJson(body, sourceName);
-  const lines = new SourceLines();
-  const tree = lines.toPlain(node, sourceName);
+  const { tree, lines } = readDocument(text, format, sourceName);
   const { config, fileChecks } = validateConfig(tree, sourceName, lines);
   for (const check of fileChecks) await checkReadableFile(check.path, check.key, check.line, sourceName);
   return config;
+}
+
+/**
+ * The plain tree of an HCL 1 or JSON document (a repeated block becomes a list) and the lines of
+ * its keys. Also read by the ACL policy parser (src/core/acl/parse.ts). Errors are ConfigErrors.
+ */
+export function readDocument(text: string, format: 'hcl' | 'json', sourceName: string): { tree: unknown; lines: LineLookup } {
+  const body = text.replace(/^\uFEFF/, '');
+  const node = format === 'hcl' ? parseHcl(body, sourceName) : parseJson(body, sourceName);
+  const lines = new SourceLines();
+  return { tree: lines.toPlain(node, sourceName), lines };
 }
 
 /** `.hcl` and `.json` by extension; anything else is JSON if it starts with `{`, else HCL. */

@@ -16,7 +16,7 @@ import { tryParseDuration } from './duration.js';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export type StorageConfig =
-  | { type: 'sqlite'; path: string }
+  | { type: 'sqlite'; path: string; synchronous: 'full' | 'normal' }
   | { type: 'inmem' }
   | { type: 'postgresql'; connectionUrl: string; table: string; haEnabled: boolean; maxParallel: number };
 
@@ -292,7 +292,14 @@ const topLevelSchema = z.strictObject({
   disable_mlock: field(toBool),
 });
 
-const sqliteSchema = z.strictObject({ path: field(toNonEmptyString) });
+/** `synchronous = "normal"` trades power-loss durability for speed; only for measurement. */
+const sqliteSchema = z.strictObject({ path: field(toNonEmptyString), synchronous: field(toSynchronous) });
+
+function toSynchronous(v: unknown): 'full' | 'normal' {
+  const s = toString(v).toLowerCase();
+  if (s !== 'full' && s !== 'normal') throw new BadValue(`expected "full" or "normal", got ${describe(v)}`);
+  return s;
+}
 const inmemSchema = z.strictObject({});
 const postgresqlSchema = z.strictObject({
   connection_url: field(toConnectionUrl),
@@ -435,7 +442,7 @@ function validateStorage(ctx: Ctx, root: PlainObject): StorageConfig {
       const s = checkBlock(ctx, sqliteSchema, block.body, display);
       if (s.path === undefined) throw missing('path');
       // Like Vault, a relative path is relative to the working directory, not to the config file.
-      return { type: 'sqlite', path: resolvePath(s.path) };
+      return { type: 'sqlite', path: resolvePath(s.path), synchronous: s.synchronous ?? 'full' };
     }
     case 'inmem':
       checkBlock(ctx, inmemSchema, block.body, display);

@@ -3,7 +3,8 @@ import { parseDurationSeconds } from '../util/duration.js';
 
 /**
  * Field types with Vault's leniency: clients send numbers as strings, booleans as "true",
- * lists as comma-separated strings, durations as "1h" or seconds.
+ * lists as comma-separated strings, durations as "1h" or seconds. Their input is `unknown` to
+ * zod, so each carries `.meta` with the JSON Schema type that OpenAPI shows.
  */
 export const duration = () => z.unknown().transform((v, ctx) => {
   const s = parseDurationSeconds(v);
@@ -12,7 +13,7 @@ export const duration = () => z.unknown().transform((v, ctx) => {
     return z.NEVER;
   }
   return s;
-});
+}).meta({ type: 'string', format: 'duration' });
 
 export const bool = () => z.unknown().transform((v, ctx) => {
   if (typeof v === 'boolean') return v;
@@ -24,14 +25,14 @@ export const bool = () => z.unknown().transform((v, ctx) => {
   }
   ctx.addIssue({ code: 'custom', message: 'must be a boolean' });
   return z.NEVER;
-});
+}).meta({ type: 'boolean' });
 
 export const int = () => z.unknown().transform((v, ctx) => {
   const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
   if (typeof n === 'number' && Number.isSafeInteger(n)) return n;
   ctx.addIssue({ code: 'custom', message: 'must be an integer' });
   return z.NEVER;
-});
+}).meta({ type: 'integer' });
 
 /** A list of strings, from an array or a comma-separated string; blanks dropped. */
 export const strings = () => z.unknown().transform((v, ctx) => {
@@ -41,7 +42,7 @@ export const strings = () => z.unknown().transform((v, ctx) => {
     return z.NEVER;
   }
   return parts.map((p) => p.trim()).filter((p) => p.length > 0);
-});
+}).meta({ type: 'array', items: { type: 'string' } });
 
 /** A flat string map (Vault `meta`, `custom_metadata`). */
 export const stringMap = () => z.record(z.string(), z.string());

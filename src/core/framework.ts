@@ -65,7 +65,14 @@ export interface PathSpec {
   readonly sudo?: boolean;
   /** Fields whose names and meanings appear in help and OpenAPI. */
   readonly fieldHelp?: Readonly<Record<string, string>>;
+  /**
+   * Runs before the token is looked up, with the raw token and data: sys/wrapping/* check the
+   * wrapping token first, as Vault does, so a spent one is a 400 rather than a 403.
+   */
+  readonly precheck?: Precheck;
 }
+
+export type Precheck = (input: { readonly token: string | undefined; readonly data: Readonly<Record<string, unknown>> }) => Promise<void>;
 
 /**
  * Declares a path with its handlers typed by the schema. The cast is the one place the
@@ -80,6 +87,7 @@ export function definePath<S extends z.ZodType<Record<string, unknown>>>(spec: {
   unauthenticated?: boolean;
   sudo?: boolean;
   fieldHelp?: Record<string, string>;
+  precheck?: Precheck;
 }): PathSpec {
   return spec as unknown as PathSpec;
 }
@@ -111,7 +119,8 @@ export interface CompiledPath {
 export function compilePath(spec: PathSpec): CompiledPath {
   const segments: Segment[] = spec.pattern.split('/').map((part, i, all) => {
     if (part.startsWith(':') && part.endsWith('*')) {
-      if (i !== all.length - 1) throw new TypeError(`${spec.pattern}: a rest parameter must be last`);
+      // A rest parameter may be followed only by literals ('mounts/:path*/tune').
+      if (all.slice(i + 1).some((p) => p.startsWith(':'))) throw new TypeError(`${spec.pattern}: only literal segments may follow a rest parameter`);
       return { kind: 'rest', name: part.slice(1, -1) };
     }
     if (part.startsWith(':')) return { kind: 'param', name: part.slice(1) };
@@ -133,7 +142,14 @@ function matchSegments(segments: readonly Segment[], path: string): Record<strin
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     if (seg.kind === 'rest') {
-      params[seg.name] = rest;
+      if (i === segments.length - 1) {
+        params[seg.name] = rest;
+        return params;
+      }
+      // Literal suffix after the rest: the rest is what precedes it, and never empty.
+      const suffix = '/' + segments.slice(i + 1).map((s) => (s.kind === 'literal' ? s.text : '')).join('/');
+      if (!rest.endsWith(suffix) || rest.length === suffix.length) return undefined;
+      params[seg.name] = rest.slice(0, -suffix.length);
       return params;
     }
     const last = i === segments.length - 1;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PrefixView, collectKeys, getJson, jsonOp } from '../storage/view.js';
 import type { Storage } from '../storage/types.js';
 import { CofferError, invalid } from '../util/errors.js';
+import { KeyedLock } from '../util/keyed-lock.js';
 import { randomBase62 } from '../util/random.js';
 import { PathTable, type Backend, type BackendFactory, type MountInfo } from './framework.js';
 
@@ -43,11 +44,17 @@ const ACCESSOR_PREFIX: Record<MountTableKind, string> = { secret: '', auth: 'aut
 /** Paths that can never be mounted over or under (they are the system's own). */
 const PROTECTED = ['sys/', 'auth/', 'cubbyhole/', 'identity/'];
 
+/**
+ * Mount config beyond the TTLs, stored as given and echoed by sys/mounts (force_no_cache,
+ * listing_visibility, audit_non_hmac_*_keys, passthrough/allowed headers, token_type).
+ */
+export type MountConfigExtras = Record<string, string | boolean | string[]>;
+
 export interface MountRequest {
   path: string;
   type: string;
   description?: string;
-  config?: { default_lease_ttl?: number; max_lease_ttl?: number };
+  config?: { default_lease_ttl?: number; max_lease_ttl?: number; extras?: MountConfigExtras };
   options?: Record<string, string>;
   local?: boolean;
   seal_wrap?: boolean;
@@ -64,6 +71,8 @@ export class MountTable {
   readonly #factories: ReadonlyMap<string, BackendFactory>;
   readonly #systemTtl: { defaultLeaseTtl: number; maxLeaseTtl: number };
   #mounts = new Map<string, Mounted>();
+  /** Table changes read-modify-write the whole stored table: one at a time, or one is lost. */
+  readonly #changes = new KeyedLock();
 
   constructor(kind: MountTableKind, barrier: Storage, factories: ReadonlyMap<string, BackendFactory>, systemTtl: { defaultLeaseTtl: number; maxLeaseTtl: number }) {
     this.#kind = kind;
@@ -105,7 +114,11 @@ export class MountTable {
     return { mounted: best, relative: path.slice(Math.min(best.entry.path.length, path.length)) };
   }
 
-  async mount(req: MountRequest): Promise<MountEntry> {
+  mount(req: MountRequest): Promise<MountEntry> {
+    return this.#changes.run('table', () => this.#mount(req));
+  }
+
+  async #mount(req: MountRequest): Promise<MountEntry> {
     const path = normalizeMountPath(req.path);
     if (!this.#factories.has(req.type)) throw invalid(`plugin not found in the catalog: ${req.type}`);
     if (!req.builtin) this.#assertMountable(path);
@@ -121,6 +134,7 @@ export class MountTable {
       uuid: randomUUID(),
       accessor: `${ACCESSOR_PREFIX[this.#kind]}${req.type}_${randomBase62(8).toLowerCase()}`,
       config: {
+        ...req.config?.extras,
         default_lease_ttl: req.config?.default_lease_ttl ?? 0,
         max_lease_ttl: req.config?.max_lease_ttl ?? 0,
       },
@@ -136,7 +150,11 @@ export class MountTable {
     return entry;
   }
 
-  async unmount(rawPath: string): Promise<void> {
+  unmount(rawPath: string): Promise<void> {
+    return this.#changes.run('table', () => this.#unmount(rawPath));
+  }
+
+  async #unmount(rawPath: string): Promise<void> {
     const path = normalizeMountPath(rawPath);
     const m = this.#mounts.get(path);
     if (!m) return;
@@ -152,15 +170,20 @@ export class MountTable {
     await m.backend.cleanup?.();
   }
 
-  async tune(rawPath: string, changes: { default_lease_ttl?: number; max_lease_ttl?: number; description?: string; options?: Record<string, string> }): Promise<MountEntry> {
+  /** `options`, when given, replaces the mount's options (the caller merges); extras are merged. */
+  tune(rawPath: string, changes: TuneChanges): Promise<MountEntry> {
+    return this.#changes.run('table', () => this.#tune(rawPath, changes));
+  }
+
+  async #tune(rawPath: string, changes: TuneChanges): Promise<MountEntry> {
     const path = normalizeMountPath(rawPath);
     const m = this.#mounts.get(path);
     if (!m) throw invalid(`no mount at ${this.routePrefix}${path}`);
     const entry: MountEntry = {
       ...m.entry,
       description: changes.description ?? m.entry.description,
-      config: { ...m.entry.config, ...pickDefined({ default_lease_ttl: changes.default_lease_ttl, max_lease_ttl: changes.max_lease_ttl }) },
-      options: { ...m.entry.options, ...(changes.options ?? {}) },
+      config: { ...m.entry.config, ...changes.extras, ...pickDefined({ default_lease_ttl: changes.default_lease_ttl, max_lease_ttl: changes.max_lease_ttl }) },
+      options: changes.options ?? m.entry.options,
     };
     if (entry.options['version'] !== m.entry.options['version'] && m.entry.type === 'kv' && m.entry.options['version'] === '2' ) {
       throw invalid('cannot downgrade a KV version 2 mount to version 1');
@@ -172,7 +195,11 @@ export class MountTable {
   }
 
   /** Moves a mount and its data to a new path (data keys are by uuid, so only the entry moves). */
-  async remount(rawFrom: string, rawTo: string): Promise<MountEntry> {
+  remount(rawFrom: string, rawTo: string): Promise<MountEntry> {
+    return this.#changes.run('table', () => this.#remount(rawFrom, rawTo));
+  }
+
+  async #remount(rawFrom: string, rawTo: string): Promise<MountEntry> {
     const from = normalizeMountPath(rawFrom);
     const to = normalizeMountPath(rawTo);
     const m = this.#mounts.get(from);
@@ -220,11 +247,20 @@ export class MountTable {
   #validateTtls(config: { default_lease_ttl: number; max_lease_ttl: number }): void {
     if (config.max_lease_ttl > this.#systemTtl.maxLeaseTtl) throw invalid('max_lease_ttl cannot be greater than the system max lease TTL');
     if (config.max_lease_ttl > 0 && config.default_lease_ttl > config.max_lease_ttl) throw invalid('default_lease_ttl cannot be greater than max_lease_ttl');
+    if (config.max_lease_ttl === 0 && config.default_lease_ttl > this.#systemTtl.maxLeaseTtl) throw invalid('default_lease_ttl cannot be greater than the system max lease TTL');
   }
 
   async #persist(entries: MountEntry[]): Promise<void> {
     await this.#barrier.transaction([jsonOp(TABLE_KEY[this.#kind], entries)]);
   }
+}
+
+export interface TuneChanges {
+  default_lease_ttl?: number;
+  max_lease_ttl?: number;
+  description?: string;
+  options?: Record<string, string>;
+  extras?: MountConfigExtras;
 }
 
 export function normalizeMountPath(path: string): string {

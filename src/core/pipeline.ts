@@ -1,9 +1,10 @@
-import { CofferError, denied } from '../util/errors.js';
+import { CofferError, denied, isCofferError } from '../util/errors.js';
 import type { Authorizer } from './acl/types.js';
 import { describeIssues } from './fields.js';
 import type { Caller, HandlerContext, PathSpec } from './framework.js';
 import type { MountTable, Resolved } from './mounts.js';
 import { normalizePath } from './normalize.js';
+import { pathHelp } from './openapi.js';
 import type { CoreRequest, CoreResponse, Operation } from './request.js';
 import type { TokenEntry } from './tokens/entry.js';
 import type { TokenStore } from './tokens/store.js';
@@ -30,6 +31,12 @@ export interface PipelineDeps {
   readonly isRootToken: (entry: TokenEntry) => boolean;
 }
 
+/** What the audit broker has been told of a request so far (refusals before the backend are audited too). */
+interface AuditState {
+  logged: boolean;
+  caller: Caller | null;
+}
+
 interface Route {
   readonly resolved: Resolved;
   readonly match: { spec: PathSpec; params: Record<string, string> } | undefined;
@@ -47,30 +54,66 @@ export class Pipeline {
   }
 
   async handle(req: CoreRequest): Promise<CoreResponse> {
+    const seen: AuditState = { logged: false, caller: null };
+    try {
+      return await this.#handle(req, seen);
+    } catch (error) {
+      // Refused before the backend (bad token, ACL, sudo): audited too, as Vault does, so failed attempts leave a trace.
+      if (!seen.logged && isCofferError(error) && error.code === 'permission_denied') {
+        const path = normalizePath(req.path);
+        await this.#d.audit.logRequest(req, path, seen.caller);
+        await this.#d.audit.logResponse(req, path, seen.caller, undefined, error);
+      }
+      throw error;
+    }
+  }
+
+  async #handle(req: CoreRequest, seen: AuditState): Promise<CoreResponse> {
     if (!this.#d.isUnsealed()) throw new CofferError('sealed', 'Vault is sealed');
     const path = normalizePath(req.path);
     const route = this.#route(path);
     const spec = route?.match?.spec;
+    if (spec?.precheck && !req.help) await spec.precheck({ token: req.token, data: req.data });
 
     let caller: Caller | null = null;
     let entry: TokenEntry | undefined;
     let operation = req.operation;
     if (!spec?.unauthenticated) {
-      entry = req.token ? await this.#d.tokens.lookup(req.token) : undefined;
+      entry = req.token ? await this.#d.tokens.lookup(req.token, { clientIp: req.clientIp }) : undefined;
       if (!entry || !req.token) throw denied();
       caller = toCaller(req.token, entry, this.#d.isRootToken(entry));
-      operation = await this.#resolveWriteOperation(req, path, route, caller);
+      seen.caller = caller;
       const acl = await this.#d.authorizer.aclFor(entry.policies);
-      const verdict = acl.check(path, operation, { data: req.data, wrapTtl: req.wrapTtl, skipParameterChecks: route?.resolved.mounted.entry.type === 'kv' && route.resolved.mounted.entry.options['version'] === '2' });
-      if (!verdict.allowed || (spec?.sudo && !verdict.sudo)) throw denied();
+      if (req.help) {
+        // As in Vault: help is allowed to any valid token, but a root-protected path still needs sudo.
+        const caps = acl.capabilities(path);
+        if (spec?.sudo && !caps.includes('root') && !caps.includes('sudo')) throw denied();
+      } else {
+        operation = await this.#resolveWriteOperation(req, path, route, caller);
+        const verdict = acl.check(path, operation, { data: req.data, wrapTtl: req.wrapTtl, skipParameterChecks: route?.resolved.mounted.entry.type === 'kv' && route.resolved.mounted.entry.options['version'] === '2' });
+        if (!verdict.allowed || (spec?.sudo && !verdict.sudo)) throw denied();
+      }
     } else {
-      operation = await this.#resolveWriteOperation(req, path, route, null);
+      // Unauthenticated paths still learn a valid caller (as Vault's do): no ACL check and no use
+      // spent, so a handler that relies on the caller checks what it needs itself.
+      const known = req.token ? await this.#d.tokens.lookup(req.token, { clientIp: req.clientIp }) : undefined;
+      if (known && req.token) caller = toCaller(req.token, known, this.#d.isRootToken(known));
+      if (!req.help) operation = await this.#resolveWriteOperation(req, path, route, caller);
     }
 
     if (!route) throw new CofferError('not_found', `no handler for route "${path}". route entry not found.`);
-    if (!route.match) throw new CofferError('not_found', `unsupported path`);
-    const handler = route.match.spec.operations[operation] ?? (operation === 'create' ? route.match.spec.operations.update : undefined);
-    if (!handler) throw new CofferError('unsupported_operation', 'unsupported operation');
+    const { match } = route;
+    let run: () => Promise<CoreResponse | undefined>;
+    if (req.help) {
+      // Help needs a declared path, or the mount itself (then it lists the mount's paths).
+      if (!match && route.resolved.relative !== '') throw new CofferError('not_found', 'unsupported path');
+      run = async () => ({ raw: { status: 200, body: pathHelp(path, route.resolved, match) } });
+    } else {
+      if (!match) throw new CofferError('not_found', `unsupported path`);
+      const handler = match.spec.operations[operation] ?? (operation === 'create' ? match.spec.operations.update : undefined);
+      if (!handler) throw new CofferError('unsupported_operation', 'unsupported operation');
+      run = () => (handler as (c: HandlerContext) => Promise<CoreResponse | undefined>)(this.#context(req, path, operation, route, match, caller));
+    }
 
     let revokeAfter = false;
     if (entry && caller) {
@@ -79,11 +122,11 @@ export class Pipeline {
       revokeAfter = use.revokeAfter;
     }
 
-    const ctx = this.#context(req, path, operation, route, route.match, caller);
+    seen.logged = true;
     await this.#d.audit.logRequest(req, path, caller);
     let res: CoreResponse | undefined;
     try {
-      res = (await (handler as (c: HandlerContext) => Promise<CoreResponse | undefined>)(ctx)) ?? { noContent: true };
+      res = (await run()) ?? { noContent: true };
       const mountType = route.resolved.mounted.entry.type;
       for (const stage of this.#d.stages) res = await stage.process(res, { req, path, caller, mountType });
       res.mountType ??= mountType;

@@ -16,6 +16,8 @@ export interface CoreRequest {
   readonly wrapTtl: number | undefined;
   /** Only 'root' exists for now; every store is keyed by it so child namespaces are additive. */
   readonly namespace: string;
+  /** `?help=1`: answer with the path's help and OpenAPI instead of running the operation. */
+  readonly help?: boolean;
 }
 
 export interface AuthResult {

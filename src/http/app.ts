@@ -80,13 +80,17 @@ async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
 
     const listParam = query.get('list');
     const isList = method === LIST_ALIAS || (method === 'GET' && listParam !== null && parseGoBool(listParam));
-    const operation = toOperation(method, isList);
+    // `?help=<anything>` asks for the path's help and OpenAPI, whatever the method (as Vault).
+    const help = (query.get('help') ?? '') !== '';
+    const operation = help ? 'read' : toOperation(method, isList);
     if (operation === 'patch') {
       const ct = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (ct !== 'application/merge-patch+json') throw new CofferError('unsupported_media_type', 'PATCH requires Content-Type application/merge-patch+json');
     }
     let data: Record<string, unknown> = body;
-    if (operation === 'read' || operation === 'list') {
+    if (help) {
+      data = {};
+    } else if (operation === 'read' || operation === 'list') {
       data = {};
       for (const [k, v] of query) if (k !== 'list') data[k] = v;
     }
@@ -109,6 +113,7 @@ async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
       headers: pickHeaders(request),
       wrapTtl,
       namespace: 'root',
+      ...(help ? { help: true } : {}),
     };
     const res = await deps.pipeline.handle(core);
     if (res.raw) {

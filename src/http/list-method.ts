@@ -602,6 +602,7 @@ export class ListMethodSocket extends Duplex {
   #waitingDrain: WriteCallback | null = null;
   #closeWhenIdle = false;
   #idleCheckQueued = false;
+  #whenUntracked: (() => void) | undefined;
 
   constructor(raw: RawConnection, options: ListMethodSocketOptions = {}) {
     super({
@@ -798,10 +799,15 @@ export class ListMethodSocket extends Duplex {
     return this.#response === null && this.readableLength === 0 && this.#tracker.atMessageBoundary;
   }
 
-  /** For shutdown: finishes the current response with `Connection: close`, then ends the connection once idle. */
-  closeWhenIdle(): void {
+  /**
+   * For shutdown: finishes the current response with `Connection: close`, then ends the
+   * connection once idle. If the tracker stopped, idleness is Node's to judge: `whenUntracked`
+   * is called instead (e.g. http.Server#closeIdleConnections).
+   */
+  closeWhenIdle(whenUntracked?: () => void): void {
     if (this.#closeWhenIdle) return;
     this.#closeWhenIdle = true;
+    this.#whenUntracked = whenUntracked;
     const response = this.#response;
     if (response !== null && !response.headersSent) response.shouldKeepAlive = false;
     this.#queueIdleCheck();
@@ -813,7 +819,9 @@ export class ListMethodSocket extends Duplex {
     // After Node's resOnFinish has detached this response and maybe attached a pipelined one.
     setImmediate(() => {
       this.#idleCheckQueued = false;
-      if (!this.destroyed && this.idle) this.destroySoon();
+      if (this.destroyed) return;
+      if (this.idle) this.destroySoon();
+      else if (this.#tracker.stopped && this.#response === null) this.#whenUntracked?.();
     });
   }
 }

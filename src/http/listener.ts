@@ -127,6 +127,17 @@ export async function listen(httpServer: http.Server, opts: ListenOptions): Prom
       });
       for (const raw of handshaking.values()) raw.destroy();
       handshaking.clear();
+      // Connections whose tracker gave up are closed by Node's own idle check (which covers
+      // every connection of `httpServer`, but only idle ones).
+      let sweepQueued = false;
+      const sweepUntracked = (): void => {
+        if (sweepQueued) return;
+        sweepQueued = true;
+        setImmediate(() => {
+          sweepQueued = false;
+          httpServer.closeIdleConnections();
+        });
+      };
       for (const socket of connections) socket.closeWhenIdle();
     });
     return closed;

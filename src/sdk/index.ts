@@ -4,6 +4,8 @@ export { CofferApiError, CofferClientError, isCofferApiError } from './errors.js
 export { DEFAULT_ADDRESS, TOKEN_FILE_NAME, settingsFromEnv } from './env.js';
 export type { EnvSettings } from './env.js';
 export { SysApi } from './sys.js';
+export { AuditApi } from './audit.js';
+export type { AuditDeviceInfo, CheckpointClaim, CheckpointVerification, EnableAuditRequest } from './audit.js';
 export type { Transport, WireRequest, WireResponse } from './transport.js';
 export type {
   HealthQuery, HealthResponse, InitRequest, InitResponse, InitStatus, KeyStatus, LeaderResponse, ListSecret, RekeyInitRequest,

@@ -85,7 +85,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
 function openStorage(config: ServerConfig): Storage {
   switch (config.storage.type) {
-    case 'sqlite': return new SqliteStorage({ path: config.storage.path });
+    case 'sqlite': return new SqliteStorage({ path: config.storage.path, synchronous: config.storage.synchronous });
     case 'inmem': return new InmemStorage();
     case 'postgresql': throw new CofferError('invalid_request', 'storage "postgresql" is not available yet; use "sqlite"');
   }
@@ -97,7 +97,7 @@ function devConfig(dev: DevOptions): ServerConfig {
     throw new CofferError('invalid_request', `dev mode listens on loopback only; ${host} is not a loopback address`);
   }
   return {
-    storage: dev.dataDir ? { type: 'sqlite', path: join(dev.dataDir, 'coffer.db') } : { type: 'inmem' },
+    storage: dev.dataDir ? { type: 'sqlite', path: join(dev.dataDir, 'coffer.db'), synchronous: 'full' } : { type: 'inmem' },
     listeners: [{ type: 'tcp', host: host.replace(/^\[|\]$/g, ''), port: Number(portText), tls: null }],
     apiAddr: null,
     clusterName: 'coffer-dev',
@@ -127,6 +127,8 @@ async function setUpDev(core: Core, dev: DevOptions): Promise<{ rootToken: strin
   const unsealKey = Buffer.from(init.keys[0]!).toString('base64');
   if (keyFile) await writeFile(keyFile, `${unsealKey}\n`, { mode: 0o600 });
   await core.seal.submitShare(unsealKey);
+  // Only on first init: a restart with a data dir keeps whatever mounts the operator left.
+  await core.secrets.mount({ path: 'secret/', type: 'kv', options: { version: '2' }, description: 'key/value secret storage' });
   return { rootToken: init.rootToken, unsealKey };
 }
 

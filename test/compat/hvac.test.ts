@@ -14,7 +14,7 @@ test('hvac drives init, unseal, seal-status, health, rotate and seal', { skip: '
   assert.deepEqual(out, {
     initialized_before: false, health_uninit: 501, num_keys: 5, initialized_after: true, sealed_after_init: true,
     t: 3, n: 5, progress_1: 1, sealed_after_quorum: false, is_sealed: false, health_active: true, health_head: 200,
-    authenticated: false, key_status_term: 1, key_status_term_after_rotate: 2, sealed_after_seal: true,
+    authenticated: true, key_status_term: 1, key_status_term_after_rotate: 2, sealed_after_seal: true,
     health_sealed: 503, bad_key: 'InvalidRequest', sealed_after_reunseal: false,
   });
 });

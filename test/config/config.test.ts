@@ -82,7 +82,7 @@ disable_mlock = true         # accepted and ignored
   );
   const config = await loadConfigFile(path);
   assert.deepEqual(config, {
-    storage: { type: 'sqlite', path: resolve('./data/coffer.db') },
+    storage: { type: 'sqlite', path: resolve('./data/coffer.db'), synchronous: 'full' },
     listeners: [{ type: 'tcp', host: '127.0.0.1', port: 8200, tls: { certFile: cert, keyFile: key, minVersion: 'TLSv1.3' } }],
     apiAddr: 'https://127.0.0.1:8200',
     clusterName: 'coffer',
@@ -100,7 +100,7 @@ listener "tcp" { address = "0.0.0.0:8200"  tls_cert_file = "${cert}"  tls_key_fi
 listener "tcp" { address = "127.0.0.1:8201", tls_disable = 1 }
 `,
   );
-  assert.deepEqual(config.storage, { type: 'sqlite', path: '/var/lib/coffer/coffer.db' });
+  assert.deepEqual(config.storage, { type: 'sqlite', path: '/var/lib/coffer/coffer.db', synchronous: 'full' });
   assert.deepEqual(config.listeners, [
     { type: 'tcp', host: '0.0.0.0', port: 8200, tls: { certFile: cert, keyFile: key, minVersion: 'TLSv1.2' } },
     { type: 'tcp', host: '127.0.0.1', port: 8201, tls: null },
@@ -266,7 +266,7 @@ test('relative paths are resolved against the working directory, not the config 
   const path = join(sub, 'coffer.hcl');
   writeFileSync(path, 'storage "sqlite" { path = "data/coffer.db" }\nlistener "tcp" { tls_disable = true }\n');
   const config = await loadConfigFile(path);
-  assert.deepEqual(config.storage, { type: 'sqlite', path: join(process.cwd(), 'data/coffer.db') });
+  assert.deepEqual(config.storage, { type: 'sqlite', path: join(process.cwd(), 'data/coffer.db'), synchronous: 'full' });
 });
 
 test('loadConfigFile: format by extension, else sniffed; a BOM is ignored', async () => {
@@ -502,4 +502,10 @@ test('parseDuration: bad input throws ConfigError', () => {
   assert.throws(() => parseDuration(-1), ConfigError);
   assert.throws(() => parseDuration(Number.NaN), ConfigError);
   assert.throws(() => parseDuration(10_000_000_000), ConfigError); // beyond Go's ~292 years
+});
+
+test('sqlite synchronous is "full" unless set to "normal"; anything else names the key', async () => {
+  const normal = await parseConfig('storage "sqlite" {\n  path = "/tmp/x.db"\n  synchronous = "normal"\n}\nlistener "tcp" { tls_disable = true }\n', 'hcl', 'sync.hcl');
+  assert.deepEqual(normal.storage, { type: 'sqlite', path: '/tmp/x.db', synchronous: 'normal' });
+  await assert.rejects(parseConfig('storage "sqlite" {\n  path = "/tmp/x.db"\n  synchronous = "off"\n}\nlistener "tcp" { tls_disable = true }\n', 'hcl', 'sync.hcl'), /sync\.hcl:3: storage "sqlite"\.synchronous/);
 });

@@ -36,7 +36,7 @@ export async function startConfiguredServer(config: ServerConfig): Promise<TestS
 
 export function sqliteConfig(path: string): ServerConfig {
   return {
-    storage: { type: 'sqlite', path },
+    storage: { type: 'sqlite', path, synchronous: 'full' },
     listeners: [{ type: 'tcp', host: '127.0.0.1', port: 0, tls: null }],
     apiAddr: null, clusterName: 'coffer-test', ui: false,
     defaultLeaseTtlSeconds: 2_764_800, maxLeaseTtlSeconds: 2_764_800, logLevel: 'error',

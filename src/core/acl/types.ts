@@ -22,6 +22,12 @@ export interface Acl {
   check(path: string, operation: Operation, request: AclRequest): AclCheck;
   /** Capabilities on a path (for sys/capabilities*): 'root' for root, 'deny' when nothing applies. */
   capabilities(path: string): string[];
+  /**
+   * Whether any rule at or under `prefix` grants something other than deny (Vault's
+   * hasMountAccess: the UI/CLI mount preflight needs access somewhere under a mount, not on
+   * the mount path itself). Until an ACL implements it, callers fall back to `capabilities`.
+   */
+  hasAccessUnder?(prefix: string): boolean;
 }
 
 export interface Authorizer {

@@ -1,0 +1,70 @@
+import { createHash, type Hash } from 'node:crypto';
+
+export const HMAC_PREFIX = 'hmac-sha256:';
+const BLOCK = 64;
+
+/**
+ * HMAC-SHA256 with one device's salt, written as Vault does: `hmac-sha256:<hex>`. The key's
+ * inner and outer pads are hashed once, here; each value then costs two hash-state copies
+ * instead of a fresh key schedule (this runs for every string of every audited request).
+ */
+export class Salter {
+  readonly #inner: Hash;
+  readonly #outer: Hash;
+
+  constructor(salt: Uint8Array) {
+    if (salt.length === 0 || salt.length > BLOCK) throw new TypeError('audit salt must be 1..64 bytes');
+    const ipad = Buffer.alloc(BLOCK, 0x36);
+    const opad = Buffer.alloc(BLOCK, 0x5c);
+    for (let i = 0; i < salt.length; i++) {
+      ipad[i]! ^= salt[i]!;
+      opad[i]! ^= salt[i]!;
+    }
+    this.#inner = createHash('sha256').update(ipad);
+    this.#outer = createHash('sha256').update(opad);
+    ipad.fill(0);
+    opad.fill(0);
+  }
+
+  hmac(value: string): string {
+    const inner = this.#inner.copy().update(value).digest();
+    return HMAC_PREFIX + this.#outer.copy().update(inner).digest('hex');
+  }
+}
+
+/** A hash function for one entry (or one request's pair of entries): each distinct value is hashed once. */
+export type ValueHasher = (value: string) => string;
+
+export function cachedHasher(salter: Salter, cache: Map<string, string>): ValueHasher {
+  return (value) => {
+    let h = cache.get(value);
+    if (h === undefined) {
+      h = salter.hmac(value);
+      cache.set(value, h);
+    }
+    return h;
+  };
+}
+
+/** With log_raw every value is written as is. */
+export const rawHasher: ValueHasher = (value) => value;
+
+/**
+ * A copy of `value` with every string replaced by its hash, recursively; keys, numbers,
+ * booleans and nulls stay (as Vault's HashStructure). Other values (functions, bigints,
+ * buffers) never come out of JSON request bodies; they are replaced by null rather than risk
+ * writing them raw.
+ */
+export function hashStructure(value: unknown, hash: ValueHasher, depth = 0): unknown {
+  if (typeof value === 'string') return hash(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (depth > 64) return null;
+  if (Array.isArray(value)) return value.map((v) => hashStructure(v, hash, depth + 1));
+  if (typeof value === 'object') {
+    if (value instanceof Date) return hash(value.toISOString());
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = hashStructure(v, hash, depth + 1);
+    return out;
+  }
+  return null;
+}

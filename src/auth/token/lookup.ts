@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { definePath, type PathSpec } from '../../core/framework.js';
+import { CofferError, invalid } from '../../util/errors.js';
+import { callerOf, nullsAbsent, text, type Ctx, type TokenBackendDeps } from './common.js';
+import { lookupData } from './shapes.js';
+
+const tokenField = nullsAbsent(z.object({ token: text().optional() }));
+const accessorField = nullsAbsent(z.object({ accessor: text().optional() }));
+
+/** auth/token/lookup, lookup-self and lookup-accessor. */
+export function lookupPaths(deps: TokenBackendDeps): PathSpec[] {
+  const lookup = async (ctx: Ctx, token: string): Promise<{ data: Record<string, unknown> }> => {
+    // Tainted: a token whose last use is in flight can still be looked at, as in Vault.
+    const entry = await deps.tokens.lookup(token, { tainted: true });
+    if (!entry) throw new CofferError('permission_denied', 'bad token');
+    return { data: lookupData(entry, token) };
+  };
+  const given = (ctx: Ctx & { data: { token?: string | undefined } }): string => ctx.data.token || callerOf(ctx).token;
+  return [
+    definePath({
+      pattern: 'lookup',
+      help: 'Looks up a token given in the body (POST) or, without one, the caller\'s own token.',
+      fields: tokenField,
+      fieldHelp: { token: 'The token to look up; the caller\'s own when absent.' },
+      operations: {
+        read: (ctx) => lookup(ctx, given(ctx)),
+        update: (ctx) => lookup(ctx, given(ctx)),
+      },
+    }),
+    definePath({
+      pattern: 'lookup-self',
+      help: 'Looks up the caller\'s own token.',
+      fields: tokenField,
+      operations: {
+        read: (ctx) => lookup(ctx, callerOf(ctx).token),
+        update: (ctx) => lookup(ctx, callerOf(ctx).token),
+      },
+    }),
+    definePath({
+      pattern: 'lookup-accessor',
+      help: 'Looks up a token by its accessor; the answer never contains the token.',
+      fields: accessorField,
+      fieldHelp: { accessor: 'Accessor of the token to look up.' },
+      operations: {
+        update: async (ctx) => {
+          const accessor = ctx.data.accessor ?? '';
+          if (accessor === '') throw invalid('missing accessor');
+          const entry = await deps.tokens.lookupByAccessor(accessor, { tainted: true });
+          if (!entry) throw invalid('invalid accessor');
+          return { data: lookupData(entry, '') };
+        },
+      },
+    }),
+  ];
+}
