@@ -157,7 +157,8 @@ export class Pipeline {
   #context(req: CoreRequest, path: string, operation: Operation, route: Route, match: { spec: PathSpec; params: Record<string, string> }, caller: Caller | null, validate = true): HandlerContext {
     let data: Record<string, unknown> = { ...req.data };
     if (validate && match.spec.fields) {
-      const parsed = match.spec.fields.safeParse(req.data);
+      // Clients (hvac, the Go API) send unset parameters as JSON null; Vault reads null as "not set".
+      const parsed = match.spec.fields.safeParse(withoutNulls(req.data));
       if (!parsed.success) throw new CofferError('invalid_request', describeIssues(parsed.error));
       data = parsed.data;
     }
@@ -188,4 +189,10 @@ export function toCaller(token: string, entry: TokenEntry, isRoot: boolean): Cal
     tokenType: entry.type,
     isRoot,
   };
+}
+
+function withoutNulls(data: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) if (v !== null) out[k] = v;
+  return out;
 }

@@ -138,7 +138,7 @@ export async function listen(httpServer: http.Server, opts: ListenOptions): Prom
           httpServer.closeIdleConnections();
         });
       };
-      for (const socket of connections) socket.closeWhenIdle();
+      for (const socket of connections) socket.closeWhenIdle(sweepUntracked);
     });
     return closed;
   };
