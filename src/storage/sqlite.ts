@@ -4,6 +4,12 @@ import { dirname } from 'node:path';
 import { CofferError } from '../util/errors.js';
 import { assertKey, assertPrefix, type Storage, type StorageOp } from './types.js';
 
+interface PendingWrite {
+  readonly ops: readonly StorageOp[];
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
 export interface SqliteOptions {
   path: string;
   /** 'full' (default) survives power loss; 'normal' only process crashes (benchmark reference). */
@@ -22,6 +28,9 @@ export class SqliteStorage implements Storage {
   /** First key in [lo, hi): one B-tree seek, so LIST skips whole sub-folders instead of scanning them. */
   readonly #next: Database.Statement<[string, string], { key: string }>;
   readonly #tx: (ops: readonly StorageOp[]) => void;
+  /** Group commit: writes that arrive in the same tick share one transaction and one fsync. */
+  readonly #batchTx: (batch: readonly PendingWrite[]) => void;
+  #pending: PendingWrite[] = [];
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
@@ -44,6 +53,9 @@ export class SqliteStorage implements Storage {
         else this.#del.run(op.key);
       }
     });
+    this.#batchTx = this.#db.transaction((batch: readonly PendingWrite[]) => {
+      for (const w of batch) this.#tx(w.ops);
+    });
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -54,12 +66,13 @@ export class SqliteStorage implements Storage {
 
   async put(key: string, value: Uint8Array): Promise<void> {
     assertKey(key);
-    this.#put.run(key, value);
+    // Copied now: the caller may reuse its buffer before the batch commits.
+    return this.#enqueue([{ kind: 'put', key, value: Buffer.from(value) }]);
   }
 
   async delete(key: string): Promise<void> {
     assertKey(key);
-    this.#del.run(key);
+    return this.#enqueue([{ kind: 'delete', key }]);
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -86,10 +99,43 @@ export class SqliteStorage implements Storage {
 
   async transaction(ops: readonly StorageOp[]): Promise<void> {
     for (const op of ops) assertKey(op.key);
-    this.#tx(ops);
+    return this.#enqueue(ops.map((op) => (op.kind === 'put' ? { ...op, value: Buffer.from(op.value) } : op)));
   }
 
   async close(): Promise<void> {
+    this.#flush();
     if (this.#db.open) this.#db.close();
+  }
+
+  /**
+   * Every write is acknowledged only after the transaction holding it has committed (and, with
+   * synchronous=FULL, been fsynced). Writes queued in one tick commit together; nested
+   * transactions become savepoints, so each caller's ops still apply all-or-nothing.
+   */
+  #enqueue(ops: readonly StorageOp[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#pending.length === 0) setImmediate(() => this.#flush());
+      this.#pending.push({ ops, resolve, reject });
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    try {
+      this.#batchTx(batch);
+      for (const w of batch) w.resolve();
+    } catch {
+      // One caller's failure must not fail the others: retry each alone.
+      for (const w of batch) {
+        try {
+          this.#tx(w.ops);
+          w.resolve();
+        } catch (cause) {
+          w.reject(new CofferError('storage_failure', 'storage write failed', { cause }));
+        }
+      }
+    }
   }
 }
