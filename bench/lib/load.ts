@@ -1,4 +1,9 @@
+import { createRequire } from 'node:module';
 import autocannon from 'autocannon';
+
+// autocannon refuses methods outside its own list; Vault clients send LIST, so add it there.
+const autocannonMethods: unknown = createRequire(import.meta.url)('autocannon/lib/httpMethods');
+if (Array.isArray(autocannonMethods) && !autocannonMethods.includes('LIST')) autocannonMethods.push('LIST');
 import { cpuSeconds, rssMiB } from './proc.js';
 
 export interface LoadSpec {

@@ -127,7 +127,7 @@ export class ListMethodTracker {
   #sawContentLength = false;
   #sawTransferEncoding = false;
   #number = 0; // Content-Length value, chunk size, or bytes left in a body or chunk
-  #valuePhase = 0; // CL: 0 leading OWS, 1 digits, 2 trailing OWS; TE: index into 'chunked' + 1
+  #valuePhase = 0; // CL: 0 leading OWS, 1 digits, 2 trailing OWS, 3 CR; TE: letters of 'chunked' matched, 8 CR; chunk size: digits
   #requestLineLength = 0;
   // Last bytes of a request line that spans chunks, for the version check.
   readonly #tail = Buffer.alloc(VERSION_TAIL);
