@@ -2,6 +2,7 @@ import { CofferError } from '../util/errors.js';
 import { assertKey, assertPrefix, type Storage, type StorageOp } from '../storage/types.js';
 import { open, recordTerm, seal } from './aead.js';
 import { DEFAULT_ROTATION_THRESHOLD, Keyring } from './keyring.js';
+import { ReadCache } from './read-cache.js';
 
 /** Raw storage keys the barrier and the seal own; nothing above the barrier may write them. */
 export const KEYRING_PATH = 'core/keyring';
@@ -26,8 +27,12 @@ export class Barrier implements Storage {
   /** Serializes keyring writes (rotation, count reservations). */
   #keyringLock: Promise<unknown> = Promise.resolve();
 
-  constructor(below: Storage, options: { rotationThreshold?: number } = {}) {
+  readonly #cache: ReadCache;
+
+  /** `cacheEntries` bounds the decrypted-record cache (0 turns it off). */
+  constructor(below: Storage, options: { rotationThreshold?: number; cacheEntries?: number } = {}) {
     this.#below = below;
+    this.#cache = new ReadCache(options.cacheEntries ?? 10_000);
     this.#rotationThreshold = options.rotationThreshold ?? DEFAULT_ROTATION_THRESHOLD;
     if (!Number.isInteger(this.#rotationThreshold) || this.#rotationThreshold < 1) throw new TypeError('rotationThreshold must be a positive integer');
   }
@@ -60,6 +65,7 @@ export class Barrier implements Storage {
 
   /** Forgets and overwrites every key held in memory. */
   seal(): void {
+    this.#cache.clear();
     if (this.#state.kind === 'unsealed') {
       this.#state.keyring.zero();
       this.#state.rootKey.fill(0);
@@ -83,23 +89,30 @@ export class Barrier implements Storage {
   async get(key: string): Promise<Uint8Array | undefined> {
     assertKey(key);
     const { keyring } = this.#unsealed();
+    const cached = this.#cache.get(key);
+    if (cached) return cached;
+    const epoch = this.#writeEpoch;
     const record = await this.#below.get(key);
     if (record === undefined) return undefined;
     const term = recordTerm(record, key);
     const k = keyring.term(term);
     if (!k) throw new CofferError('tampered', `stored record at ${key} names an unknown key term`);
-    return open(k.key, key, record);
+    const value = open(k.key, key, record);
+    // Only cache if no write started or ended meanwhile: a write invalidates, and so must win.
+    if (epoch === this.#writeEpoch && this.#writesInFlight === 0) this.#cache.set(key, value);
+    return value;
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
     this.#assertWritable(key);
-    await this.#below.put(key, await this.#encrypt(key, value));
+    const record = await this.#encrypt(key, value);
+    await this.#writing([key], () => this.#below.put(key, record));
   }
 
   async delete(key: string): Promise<void> {
     this.#assertWritable(key);
     this.#unsealed();
-    await this.#below.delete(key);
+    await this.#writing([key], () => this.#below.delete(key));
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -114,7 +127,27 @@ export class Barrier implements Storage {
       this.#assertWritable(op.key);
       sealedOps.push(op.kind === 'put' ? { kind: 'put', key: op.key, value: await this.#encrypt(op.key, op.value) } : op);
     }
-    await this.#below.transaction(sealedOps);
+    await this.#writing(ops.map((op) => op.key), () => this.#below.transaction(sealedOps));
+  }
+
+  /**
+   * Keeps the cache out of the way of writes: entries are dropped before and after each write,
+   * and a read that overlapped any write (epoch moved, or writes in flight) is not cached.
+   */
+  #writeEpoch = 0;
+  #writesInFlight = 0;
+
+  async #writing(keys: readonly string[], write: () => Promise<void>): Promise<void> {
+    this.#writeEpoch++;
+    this.#writesInFlight++;
+    for (const k of keys) this.#cache.delete(k);
+    try {
+      await write();
+    } finally {
+      this.#writesInFlight--;
+      this.#writeEpoch++;
+      for (const k of keys) this.#cache.delete(k);
+    }
   }
 
   async close(): Promise<void> {

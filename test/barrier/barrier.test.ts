@@ -129,3 +129,17 @@ test('zeroing the keyring overwrites every term key in memory', () => {
   assert.ok(buffers.every((b) => b.every((x) => x === 0)));
   assert.equal(ring.terms.length, 0);
 });
+
+test('the read cache never serves a value older than the last acknowledged write', async () => {
+  const { barrier } = await openBarrier();
+  await barrier.put('logical/c', enc('v0'));
+  for (let i = 1; i <= 200; i++) {
+    // Reads race writes; after each write resolves, a read must see it.
+    const reads = [barrier.get('logical/c'), barrier.get('logical/c')];
+    await barrier.put('logical/c', enc(`v${i}`));
+    await Promise.all(reads);
+    assert.equal(Buffer.from((await barrier.get('logical/c'))!).toString(), `v${i}`);
+  }
+  await barrier.delete('logical/c');
+  assert.equal(await barrier.get('logical/c'), undefined);
+});
