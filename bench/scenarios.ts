@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { BIN, startDev, startSqlite, type Coffer } from './lib/coffer.js';
 import { measure, type LoadSpec, type Summary } from './lib/load.js';
 import { freePort, startProcess } from './lib/proc.js';
+import { leaseScale } from './leases.js';
 
 export interface Options { warmup: number; seconds: number; reps: number; connections: number; quick: boolean }
 
@@ -143,7 +144,7 @@ export const SCENARIOS: Scenario[] = [
     }),
   },
   { name: '1,000,000 stored secrets', run: async () => [{ scenario: '1,000,000 stored secrets: read p99 vs 1k', kind: 'skipped', reason: 'not run yet: needs a bulk loader (a later change)' }] },
-  { name: '256,000 active leases', run: async () => [{ scenario: '256,000 active leases', kind: 'skipped', reason: 'needs the lease manager (issue #6)' }] },
+  { name: '256,000 active leases', run: (o) => leaseScale(o) },
   {
     name: 'coffer kv get, cold',
     run: (o) => withServer(startDev, async (c) => {

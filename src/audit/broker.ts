@@ -7,9 +7,9 @@ import type { Storage } from '../storage/types.js';
 import { CofferError, invalid } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { ChainedDevice } from './chain.js';
-import { DEVICE_TYPES } from './devices/index.js';
+import { DEVICE_TYPES, UnusableDevice } from './devices/index.js';
 import { requestEntry, responseEntry, type EntrySource } from './format.js';
-import { Salter, cachedHasher, rawHasher, type ValueHasher } from './hmac.js';
+import { CallerHashCache, Salter, cachedHasher, rawHasher, type ValueHasher } from './hmac.js';
 import { GENESIS_HASH, checkpointMacValid } from './line.js';
 import { assertKnownOptions, parseCommonOptions, type CommonOptions } from './options.js';
 import { AuditStore, CheckpointPersister } from './store.js';
@@ -71,6 +71,7 @@ interface Active {
   readonly persister: CheckpointPersister;
   lastFailureLog: number;
   suppressedFailures: number;
+  readonly callerHashes: CallerHashCache;
 }
 
 /** Per request: the mount it hit and, per device, the hashes already computed. */
@@ -111,7 +112,7 @@ export class AuditBroker implements AuditSink {
     const devices = this.#active();
     if (devices.length === 0) return;
     const src = this.#source(req, path, caller);
-    await this.#write(devices, req, (d, hash) => requestEntry(src, hash, d.opts));
+    await this.#write(devices, req, caller, (d, hash) => requestEntry(src, hash, d.opts));
   }
 
   async logResponse(req: CoreRequest, path: string, caller: Caller | null, res: CoreResponse | undefined, error: unknown): Promise<void> {
@@ -120,7 +121,7 @@ export class AuditBroker implements AuditSink {
     if (devices.length === 0) return;
     const src = this.#source(req, path, caller);
     try {
-      await this.#write(devices, req, (d, hash) => responseEntry(src, res, hash, d.opts, error));
+      await this.#write(devices, req, caller, (d, hash) => responseEntry(src, res, hash, d.opts, error));
     } finally {
       this.#cache.delete(req);
     }
@@ -141,14 +142,20 @@ export class AuditBroker implements AuditSink {
     return { req, path, caller, mount: cache.mount };
   }
 
-  async #write(devices: readonly Active[], req: CoreRequest, build: (d: Active, hash: ValueHasher) => Record<string, unknown>): Promise<void> {
+  async #write(
+    devices: readonly Active[], req: CoreRequest, caller: Caller | null, build: (d: Active, hash: ValueHasher) => Record<string, unknown>,
+  ): Promise<void> {
     const hashes = this.#cache.get(req)?.hashes ?? new Map<string, Map<string, string>>();
     const settled = await Promise.allSettled(devices.map((d) => {
       let body: string;
       try {
         let memo = hashes.get(d.entry.uuid);
-        if (!memo) hashes.set(d.entry.uuid, (memo = new Map()));
+        if (!memo) {
+          hashes.set(d.entry.uuid, (memo = new Map()));
+          if (caller) d.callerHashes.seed(caller, memo);
+        }
         body = JSON.stringify(build(d, d.opts.logRaw ? rawHasher : cachedHasher(d.salter, memo)));
+        if (caller) d.callerHashes.remember(caller, memo);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -312,7 +319,7 @@ export class AuditBroker implements AuditSink {
       this.#deps.logger.error({ device: entry.path, err: { message: messageOf(e) } }, 'could not store an audit checkpoint');
     });
     const active: Active = {
-      entry, opts, key, persister, salter: new Salter(salt), lastFailureLog: 0, suppressedFailures: 0,
+      entry, opts, key, persister, salter: new Salter(salt), lastFailureLog: 0, suppressedFailures: 0, callerHashes: new CallerHashCache(),
       chain: new ChainedDevice(
         device,
         { chain: entry.uuid, device: entry.path, key },
@@ -349,16 +356,6 @@ export class AuditBroker implements AuditSink {
     this.#lock = run.catch(() => undefined);
     return run;
   }
-}
-
-/** Stands in for a device whose stored configuration can no longer be used. */
-class UnusableDevice implements AuditDevice {
-  readonly #reason: string;
-  constructor(reason: string) { this.#reason = reason; }
-  async open(): Promise<void> { throw new Error(this.#reason); }
-  async write(): Promise<void> { throw new Error(this.#reason); }
-  async reopen(): Promise<void> {}
-  async close(): Promise<void> {}
 }
 
 function messageOf(e: unknown): string {

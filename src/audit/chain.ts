@@ -43,6 +43,8 @@ type Item =
   | { readonly kind: 'reopen'; readonly done: Settle };
 
 const NOOP: Settle = { resolve: () => {}, reject: () => {} };
+/** Entries waiting for one device beyond this are refused: a stalled device must not eat the heap. */
+const MAX_QUEUED = 100_000;
 
 /**
  * One device's hash chain and its write queue. Entries are numbered and chained only when a
@@ -121,6 +123,7 @@ export class ChainedDevice {
 
   #enqueue(make: (done: Settle) => Item): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('audit device is closed'));
+    if (this.#queue.length >= MAX_QUEUED) return Promise.reject(new Error(`audit device is ${MAX_QUEUED} entries behind`));
     return new Promise<void>((resolve, reject) => {
       this.#queue.push(make({ resolve, reject }));
       if (!this.#draining) {
@@ -140,14 +143,13 @@ export class ChainedDevice {
           await this.#reopen(first.done);
           continue;
         }
-        const batch: Item[] = [];
+        let n = 0;
         let bytes = 0;
-        while (this.#queue.length > 0 && this.#queue[0]!.kind !== 'reopen' && batch.length < this.#opts.maxBatchEntries && bytes < this.#opts.maxBatchBytes) {
-          const item = this.#queue.shift()!;
+        for (const q = this.#queue; n < q.length && q[n]!.kind !== 'reopen' && n < this.#opts.maxBatchEntries && bytes < this.#opts.maxBatchBytes; n++) {
+          const item = q[n]!;
           if (item.kind === 'entry') bytes += item.body.length;
-          batch.push(item);
         }
-        await this.#flush(batch);
+        await this.#flush(this.#queue.splice(0, n));
       }
     } finally {
       this.#draining = false;

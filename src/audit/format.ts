@@ -159,11 +159,17 @@ function errorText(error: unknown): string | undefined {
 /** Go's omitempty: no undefined, null, '', false, 0, empty list or empty map at this level. */
 function compact(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) {
+  for (const k in o) {
+    const v = o[k];
     if (v === undefined || v === null || v === '' || v === false || v === 0) continue;
-    if (Array.isArray(v) && v.length === 0) continue;
-    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0 && k !== 'auth') continue;
+    if (typeof v === 'object' && k !== 'auth' && isEmpty(v)) continue;
     out[k] = v;
   }
   return out;
+}
+
+function isEmpty(v: object): boolean {
+  if (Array.isArray(v)) return v.length === 0;
+  for (const _ in v) return false;
+  return true;
 }

@@ -62,9 +62,37 @@ export function hashStructure(value: unknown, hash: ValueHasher, depth = 0): unk
   if (Array.isArray(value)) return value.map((v) => hashStructure(v, hash, depth + 1));
   if (typeof value === 'object') {
     if (value instanceof Date) return hash(value.toISOString());
+    // Bytes would otherwise be walked as a list of numbers, which are written as they are.
+    if (ArrayBuffer.isView(value)) return hash(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = hashStructure(v, hash, depth + 1);
     return out;
   }
   return null;
+}
+
+/**
+ * Per device, the hashes of recent callers' token and accessor: the same token is hashed for
+ * every request it makes. Keyed by the token id (the token store's salted hash), never the token.
+ */
+export class CallerHashCache {
+  static readonly MAX = 10_000;
+  readonly #map = new Map<string, readonly [string, string | undefined]>();
+
+  /** Puts a known caller's hashes into one request's memo. */
+  seed(caller: { readonly tokenId: string; readonly token: string; readonly accessor: string }, memo: Map<string, string>): void {
+    const known = this.#map.get(caller.tokenId);
+    if (!known) return;
+    memo.set(caller.token, known[0]);
+    if (known[1] !== undefined) memo.set(caller.accessor, known[1]);
+  }
+
+  /** Keeps what a request's memo computed for its caller. */
+  remember(caller: { readonly tokenId: string; readonly token: string; readonly accessor: string }, memo: Map<string, string>): void {
+    if (this.#map.has(caller.tokenId)) return;
+    const token = memo.get(caller.token);
+    if (token === undefined) return;
+    if (this.#map.size >= CallerHashCache.MAX) this.#map.delete(this.#map.keys().next().value!);
+    this.#map.set(caller.tokenId, [token, caller.accessor === '' ? undefined : memo.get(caller.accessor)]);
+  }
 }

@@ -43,6 +43,8 @@ export interface ServerConfig {
   defaultLeaseTtlSeconds: number;
   maxLeaseTtlSeconds: number;
   logLevel: LogLevel;
+  /** Cap on active leases (`max_leases`); unset = the server's default. */
+  maxLeases?: number;
 }
 
 /** Vault's system default for both lease TTLs: 32 days. */
@@ -288,6 +290,7 @@ const topLevelSchema = z.strictObject({
   default_lease_ttl: field(toDuration),
   max_lease_ttl: field(toDuration),
   log_level: field(toLogLevel),
+  max_leases: field(toPositiveInt),
   /** Accepted and ignored: many Vault configs carry it; Coffer never relies on mlock. */
   disable_mlock: field(toBool),
 });
@@ -554,6 +557,7 @@ export function validateConfig(tree: unknown, file: string, lines: LineLookup): 
       defaultLeaseTtlSeconds,
       maxLeaseTtlSeconds,
       logLevel: top.log_level ?? 'info',
+      ...(top.max_leases === undefined ? {} : { maxLeases: top.max_leases }),
     },
     fileChecks,
   };

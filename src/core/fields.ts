@@ -47,6 +47,41 @@ export const strings = () => z.unknown().transform((v, ctx) => {
 /** A flat string map (Vault `meta`, `custom_metadata`). */
 export const stringMap = () => z.record(z.string(), z.string());
 
+/**
+ * Vault's TypeKVPairs (token `meta`, entity `metadata`): a map whose values Go weakly decodes to
+ * strings (numbers as written, booleans as "1"/"0", null as ""), or a list of "key=value"
+ * strings (a single such string is a list of one). hvac and the Go client send maps.
+ */
+export const kvPairs = () => z.unknown().transform((v, ctx) => {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const out: Record<string, string> = {};
+    for (const [k, val] of Object.entries(v)) {
+      const s = weakString(val);
+      if (s === undefined) {
+        ctx.addIssue({ code: 'custom', message: `value of "${k}" must be a string` });
+        return z.NEVER;
+      }
+      out[k] = s;
+    }
+    return out;
+  }
+  const list = typeof v === 'string' ? [v] : v;
+  if (Array.isArray(list) && list.every((x) => typeof x === 'string' && x.indexOf('=') > 0)) {
+    return Object.fromEntries((list as string[]).map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a map of strings or a list of "key=value" strings' });
+  return z.NEVER;
+}).meta({ type: 'object', additionalProperties: { type: 'string' } });
+
+/** mapstructure's weak decoding of a scalar into a Go string. */
+function weakString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  if (v === null) return '';
+  return undefined;
+}
+
 /** Formats zod issues as one caller-facing message naming the fields. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');

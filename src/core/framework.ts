@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Storage } from '../storage/types.js';
+import type { IdentityView } from './acl/types.js';
 import type { CoreResponse, Operation } from './request.js';
 
 /** What a backend learns of the caller: never the raw token of anyone but the caller itself. */
@@ -15,6 +16,8 @@ export interface Caller {
   readonly meta: Readonly<Record<string, string>>;
   readonly tokenType: 'service' | 'batch';
   readonly isRoot: boolean;
+  /** The token's entity as the ACL sees it (groups, identity policies), if it has one. */
+  readonly identity?: IdentityView | undefined;
 }
 
 export interface MountInfo {
@@ -92,9 +95,30 @@ export function definePath<S extends z.ZodType<Record<string, unknown>>>(spec: {
   return spec as unknown as PathSpec;
 }
 
+/** What the expiration manager tells a backend about one of its leased secrets. */
+export interface LeaseContext {
+  readonly leaseId: string;
+  /** The `lease.internal` the backend returned when it issued the secret. */
+  readonly internal: Readonly<Record<string, unknown>>;
+  /** Unix ms the lease was issued. */
+  readonly issueTime: number;
+  /** Unix ms the lease expires (on renewal: the new expiry). */
+  readonly expireTime: number;
+  /** Seconds of TTL (on renewal: the new TTL). */
+  readonly ttl: number;
+}
+
+/** How a backend renews and revokes the secrets it leased; absent handlers mean "nothing to do". */
+export interface SecretHandlers {
+  renew?(ctx: LeaseContext): Promise<void>;
+  revoke?(ctx: LeaseContext): Promise<void>;
+}
+
 export interface Backend {
   readonly type: string;
   readonly paths: readonly PathSpec[];
+  /** Renewal and revocation of leased secrets (database credentials and the like). */
+  readonly secrets?: SecretHandlers;
   /** Called when the mount is removed, after its storage is wiped. */
   cleanup?(): Promise<void>;
 }

@@ -48,7 +48,7 @@ const PROTECTED = ['sys/', 'auth/', 'cubbyhole/', 'identity/'];
  * Mount config beyond the TTLs, stored as given and echoed by sys/mounts (force_no_cache,
  * listing_visibility, audit_non_hmac_*_keys, passthrough/allowed headers, token_type).
  */
-export type MountConfigExtras = Record<string, string | boolean | string[]>;
+export type MountConfigExtras = Record<string, string | number | boolean | string[]>;
 
 export interface MountRequest {
   path: string;
@@ -73,6 +73,7 @@ export class MountTable {
   #mounts = new Map<string, Mounted>();
   /** Table changes read-modify-write the whole stored table: one at a time, or one is lost. */
   readonly #changes = new KeyedLock();
+  readonly #unmountListeners: ((fullPath: string, entry: MountEntry) => Promise<void>)[] = [];
 
   constructor(kind: MountTableKind, barrier: Storage, factories: ReadonlyMap<string, BackendFactory>, systemTtl: { defaultLeaseTtl: number; maxLeaseTtl: number }) {
     this.#kind = kind;
@@ -150,6 +151,11 @@ export class MountTable {
     return entry;
   }
 
+  /** Runs before a mount is removed (its leases are revoked then); a throw stops the unmount. */
+  onUnmount(listener: (fullPath: string, entry: MountEntry) => Promise<void>): void {
+    this.#unmountListeners.push(listener);
+  }
+
   unmount(rawPath: string): Promise<void> {
     return this.#changes.run('table', () => this.#unmount(rawPath));
   }
@@ -159,6 +165,7 @@ export class MountTable {
     const m = this.#mounts.get(path);
     if (!m) return;
     if (m.entry.builtin) throw invalid(`cannot unmount "${this.routePrefix}${path}"`);
+    for (const listener of this.#unmountListeners) await listener(this.routePrefix + path, m.entry);
     await this.#persist(this.list().filter((e) => e.path !== path));
     this.#mounts.delete(path);
     // The data goes after the entry: a crash in between leaves orphaned ciphertext, never a

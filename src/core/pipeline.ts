@@ -1,5 +1,5 @@
 import { CofferError, denied, isCofferError } from '../util/errors.js';
-import type { Authorizer } from './acl/types.js';
+import type { Authorizer, IdentityView } from './acl/types.js';
 import { describeIssues } from './fields.js';
 import type { Caller, HandlerContext, PathSpec } from './framework.js';
 import type { MountTable, Resolved } from './mounts.js';
@@ -29,6 +29,8 @@ export interface PipelineDeps {
   readonly audit: AuditSink;
   readonly stages: readonly ResponseStage[];
   readonly isRootToken: (entry: TokenEntry) => boolean;
+  /** The identity behind a token's entity (its groups, policies and attributes), when there is an identity store. */
+  readonly identity?: { viewFor(entityId: string): IdentityView | undefined };
 }
 
 /** What the audit broker has been told of a request so far (refusals before the backend are audited too). */
@@ -81,23 +83,28 @@ export class Pipeline {
     if (!spec?.unauthenticated) {
       entry = req.token ? await this.#d.tokens.lookup(req.token, { clientIp: req.clientIp }) : undefined;
       if (!entry || !req.token) throw denied();
-      caller = toCaller(req.token, entry, this.#d.isRootToken(entry));
+      const identity = this.#d.identity?.viewFor(entry.entityId);
+      caller = toCaller(req.token, entry, this.#d.isRootToken(entry), identity);
       seen.caller = caller;
-      const acl = await this.#d.authorizer.aclFor(entry.policies);
+      // A disabled entity's tokens are refused (not revoked: enabling it again restores them).
+      if (identity?.disabled) throw denied();
+      const acl = await this.#d.authorizer.aclFor(entry.policies, identity);
+      const context = { clientIp: req.clientIp, now: Date.now(), identity };
       if (req.help) {
         // As in Vault: help is allowed to any valid token, but a root-protected path still needs sudo.
-        const caps = acl.capabilities(path);
+        const caps = acl.capabilities(path, context);
         if (spec?.sudo && !caps.includes('root') && !caps.includes('sudo')) throw denied();
       } else {
         operation = await this.#resolveWriteOperation(req, path, route, caller);
-        const verdict = acl.check(path, operation, { data: req.data, wrapTtl: req.wrapTtl, skipParameterChecks: route?.resolved.mounted.entry.type === 'kv' && route.resolved.mounted.entry.options['version'] === '2' });
+        const verdict = acl.check(path, operation, { data: req.data, wrapTtl: req.wrapTtl, skipParameterChecks: route?.resolved.mounted.entry.type === 'kv' && route.resolved.mounted.entry.options['version'] === '2', context });
         if (!verdict.allowed || (spec?.sudo && !verdict.sudo)) throw denied();
       }
     } else {
       // Unauthenticated paths still learn a valid caller (as Vault's do): no ACL check and no use
       // spent, so a handler that relies on the caller checks what it needs itself.
       const known = req.token ? await this.#d.tokens.lookup(req.token, { clientIp: req.clientIp }) : undefined;
-      if (known && req.token) caller = toCaller(req.token, known, this.#d.isRootToken(known));
+      const identity = known ? this.#d.identity?.viewFor(known.entityId) : undefined;
+      if (known && req.token && !identity?.disabled) caller = toCaller(req.token, known, this.#d.isRootToken(known), identity);
       if (!req.help) operation = await this.#resolveWriteOperation(req, path, route, caller);
     }
 
@@ -177,7 +184,7 @@ export class Pipeline {
   }
 }
 
-export function toCaller(token: string, entry: TokenEntry, isRoot: boolean): Caller {
+export function toCaller(token: string, entry: TokenEntry, isRoot: boolean, identity?: IdentityView): Caller {
   return {
     token,
     tokenId: entry.id,
@@ -188,6 +195,7 @@ export function toCaller(token: string, entry: TokenEntry, isRoot: boolean): Cal
     meta: entry.meta,
     tokenType: entry.type,
     isRoot,
+    identity,
   };
 }
 

@@ -56,7 +56,7 @@ export interface CoreResponse {
   data?: Record<string, unknown> | null;
   auth?: AuthResult;
   /** A backend asks for a lease by returning a TTL; the expiration manager names it. */
-  lease?: { ttl: number; renewable: boolean; internal?: Record<string, unknown> };
+  lease?: { ttl: number; renewable: boolean; internal?: Record<string, unknown>; /** The role's cap in seconds (0 = the mount's). */ maxTtl?: number };
   secret?: SecretLease;
   warnings?: string[];
   wrapInfo?: WrapInfo;

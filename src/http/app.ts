@@ -7,7 +7,8 @@ import { CofferError, isCofferError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { envelope } from './envelope.js';
 import { createListServer, isListRequest, routeListAsLock } from './list-method.js';
-import { MAX_BODY_BYTES, parseJsonBody } from './json.js';
+import { parseRequestBody, queryData } from './body.js';
+import { MAX_BODY_BYTES } from './json.js';
 import { STATUS_BY_CODE } from './status.js';
 import type { SealRoute } from './sys-seal.js';
 
@@ -68,14 +69,16 @@ async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     if (request.method === LIST_ALIAS && !isListRequest(request.raw)) throw new CofferError('unsupported_operation', 'unsupported method LOCK');
     const method = request.method;
-    const body = method === 'GET' || method === 'HEAD' ? {} : parseJsonBody(typeof request.body === 'string' ? request.body : '');
+    // As in Vault, only writes carry a body; GET, DELETE, LIST and HEAD take their data from the query.
+    const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+    const contentType = typeof request.headers['content-type'] === 'string' ? request.headers['content-type'] : undefined;
+    const body = hasBody ? parseRequestBody(typeof request.body === 'string' ? request.body : '', contentType) : {};
 
     const sealRoute = deps.sealRoutes.get(rawPath.replace(/\/$/, ''));
     if (sealRoute) {
       const out = await sealRoute(method, body, query);
-      reply.code(out.status);
-      if (out.body === undefined || out.status === 204) return void reply.send();
-      return void reply.type('application/json').send(JSON.stringify(out.body));
+      if (out.body === undefined || out.status === 204) return void reply.code(out.status).send();
+      return sendJson(reply, out.status, out.body);
     }
 
     const listParam = query.get('list');
@@ -90,9 +93,8 @@ async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
     let data: Record<string, unknown> = body;
     if (help) {
       data = {};
-    } else if (operation === 'read' || operation === 'list') {
-      data = {};
-      for (const [k, v] of query) if (k !== 'list') data[k] = v;
+    } else if (!hasBody) {
+      data = queryData(query, method === 'GET' || isList ? ['list', 'help'] : ['help']);
     }
     const wrapHeader = request.headers['x-vault-wrap-ttl'];
     const wrapTtl = typeof wrapHeader === 'string' && wrapHeader !== '' ? parseDurationSeconds(wrapHeader) : undefined;
@@ -117,11 +119,10 @@ async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
     };
     const res = await deps.pipeline.handle(core);
     if (res.raw) {
-      reply.code(res.raw.status);
-      return void reply.type('application/json').send(JSON.stringify(res.raw.body));
+      return sendJson(reply, res.raw.status, res.raw.body);
     }
     if (res.noContent && !res.wrapInfo && !res.data && !res.auth && !res.warnings?.length) return void reply.code(204).send();
-    reply.code(res.status ?? 200).type('application/json').send(JSON.stringify(envelope(requestId, core.path, res)));
+    sendJson(reply, res.status ?? 200, envelope(requestId, core.path, res));
   } catch (error) {
     sendError(reply, error, deps.logger, requestId);
   }
@@ -169,9 +170,16 @@ function sendError(reply: FastifyReply, error: unknown, logger?: Logger, request
     if (status >= 500 && logger) logger.error({ requestId, code: error.code, err: { message: error.message } }, 'request failed');
     const errors = error.code === 'not_found' && error.message === '' ? [] : [error.message];
     const body = error.code === 'internal' || error.code === 'tampered' || error.code === 'storage_failure' ? { errors: ['internal error'] } : { ...error.body, errors };
-    reply.code(status).type('application/json').send(JSON.stringify(body));
-    return;
+    return sendJson(reply, status, body);
   }
   logger?.error({ requestId, err: { message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined } }, 'unexpected error');
-  reply.code(500).type('application/json').send(JSON.stringify({ errors: ['internal error'] }));
+  sendJson(reply, 500, { errors: ['internal error'] });
+}
+
+/**
+ * Exactly `Content-Type: application/json`, as Vault sends it: hvac only reads `errors` when the
+ * header is that string, and fastify appends `; charset=utf-8` to string payloads (not to Buffers).
+ */
+function sendJson(reply: FastifyReply, status: number, body: unknown): void {
+  reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
 }

@@ -27,7 +27,9 @@ export function parseJsonBody(text: string): Record<string, unknown> {
   } catch {
     throw new CofferError('invalid_request', 'failed to parse JSON input: the request body is not valid JSON');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+  // Go decodes a `null` body into an empty map: no data, not an error.
+  if (parsed === null) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new CofferError('invalid_request', 'failed to parse JSON input: the request body must be a JSON object');
   }
   return parsed as Record<string, unknown>;

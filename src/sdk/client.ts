@@ -2,6 +2,11 @@ import { readFileSync } from 'node:fs';
 import { CofferApiError, CofferClientError, errorsFromBody } from './errors.js';
 import { settingsFromEnv } from './env.js';
 import { SysApi } from './sys.js';
+import { KvApi } from './kv.js';
+import { MountsApi } from './mounts.js';
+import { PolicyApi } from './policy.js';
+import { AuthApi, TokenApi } from './token.js';
+import { WrappingApi } from './wrapping.js';
 import { fetchTransport, tlsTransport } from './transport.js';
 import type { Transport, WireResponse } from './transport.js';
 import { secretSchema } from './types.js';
@@ -31,8 +36,10 @@ export interface RequestOptions {
   query?: Readonly<Record<string, string | number | boolean | undefined>>;
   /** Non-2xx statuses to return instead of throwing (e.g. 404 for a read, 429/503 for health). */
   accept?: readonly number[];
-  /** Extra headers (e.g. `X-Vault-Wrap-TTL`). */
+  /** Extra headers (e.g. `X-Vault-Wrap-TTL`); a `Content-Type` given here is kept. */
   headers?: Readonly<Record<string, string>>;
+  /** Ask for response wrapping: sent as `X-Vault-Wrap-TTL` (seconds or `5m`, `1h`). */
+  wrapTtl?: string | number;
 }
 
 /** A raw answer: the status and the parsed JSON body (null when the body is empty). */
@@ -70,6 +77,21 @@ function loadCa(caCert: string): string {
 export class CofferClient {
   readonly address: string;
   readonly sys: SysApi;
+  /** KV v1/v2 secrets, addressed as the Vault CLI's `kv` commands do. */
+  readonly kv: KvApi;
+  /** The token store (`auth/token/*`) and `sys/capabilities*`. */
+  readonly token: TokenApi;
+  /** Logging in to auth methods (`auth/<mount>/login`). */
+  readonly auth: AuthApi;
+  /** ACL policies (`sys/policies/acl`). */
+  readonly policy: PolicyApi;
+  /** Secrets engines (`sys/mounts`, `sys/remount`). */
+  readonly mounts: MountsApi;
+  /** Auth method mounts (`sys/auth`). */
+  readonly authMounts: MountsApi;
+  /** Response wrapping (`sys/wrapping/*`). */
+  readonly wrapping: WrappingApi;
+  readonly #options: CofferClientOptions;
   readonly #token: string | undefined;
   readonly #namespace: string | undefined;
   readonly #timeoutMs: number;
@@ -98,7 +120,29 @@ export class CofferClient {
             insecure: options.tlsSkipVerify === true,
           })
         : fetchTransport);
+    this.#options = options;
     this.sys = new SysApi(this);
+    this.kv = new KvApi(this);
+    this.token = new TokenApi(this);
+    this.auth = new AuthApi(this);
+    this.policy = new PolicyApi(this);
+    this.mounts = new MountsApi(this, 'mounts');
+    this.authMounts = new MountsApi(this, 'auth');
+    this.wrapping = new WrappingApi(this);
+  }
+
+  /** Whether requests carry a token. */
+  get hasToken(): boolean {
+    return this.#token !== undefined;
+  }
+
+  /**
+   * The same client (address, TLS, namespace, transport) with another token, or none.
+   * @example const asApp = client.withToken(appToken); await asApp.token.lookupSelf();
+   */
+  withToken(token: string | undefined): CofferClient {
+    const { token: _old, ...rest } = this.#options;
+    return new CofferClient(token === undefined ? rest : { ...rest, token });
   }
 
   /**
@@ -125,8 +169,9 @@ export class CofferClient {
     const headers: Record<string, string> = { 'X-Vault-Request': 'true', ...options.headers };
     if (this.#token !== undefined) headers['X-Vault-Token'] = this.#token;
     if (this.#namespace !== undefined) headers['X-Vault-Namespace'] = this.#namespace;
+    if (options.wrapTtl !== undefined && options.wrapTtl !== '') headers['X-Vault-Wrap-TTL'] = String(options.wrapTtl);
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    if (payload !== undefined) headers['Content-Type'] = 'application/json';
+    if (payload !== undefined) headers['Content-Type'] ??= 'application/json';
 
     let res: WireResponse;
     try {
@@ -154,8 +199,8 @@ export class CofferClient {
    * carries data or warnings (a deleted KV v2 version) is returned.
    * @example const secret = await client.read('secret/data/app'); secret?.data
    */
-  async read(path: string): Promise<Secret | null> {
-    const res = await this.request('GET', path, undefined, { accept: [404] });
+  async read(path: string, options: RequestOptions = {}): Promise<Secret | null> {
+    const res = await this.request('GET', path, undefined, { ...options, accept: [404, ...(options.accept ?? [])] });
     if (res.body === null) return null;
     const secret = this.#secret(res.body, 'GET', path);
     if (res.status === 404 && (secret.data === null || Object.keys(secret.data).length === 0) && !secret.warnings?.length) return null;
@@ -166,19 +211,21 @@ export class CofferClient {
    * Writes data to a path (PUT); null when the server answers 204.
    * @example await client.write('secret/data/app', { data: { password: 's3cret' } });
    */
-  async write(path: string, data: Readonly<Record<string, unknown>>): Promise<Secret | null> {
-    const res = await this.request('PUT', path, data);
+  async write(path: string, data: Readonly<Record<string, unknown>>, options: RequestOptions = {}): Promise<Secret | null> {
+    const res = await this.request('PUT', path, data, options);
     return res.body === null ? null : this.#secret(res.body, 'PUT', path);
   }
 
   /**
    * Lists the keys under a path with the LIST method; null when there are none (Vault's 404).
+   * A wrapped answer (`wrapTtl`) has no keys of its own: `keys` is empty, see `wrap_info`.
    * @example const keys = (await client.list('secret/metadata/'))?.data.keys ?? [];
    */
-  async list(path: string): Promise<ListSecret | null> {
-    const res = await this.request('LIST', path, undefined, { accept: [404] });
+  async list(path: string, options: RequestOptions = {}): Promise<ListSecret | null> {
+    const res = await this.request('LIST', path, undefined, { ...options, accept: [404, ...(options.accept ?? [])] });
     if (res.status === 404 || res.body === null) return null;
     const secret = this.#secret(res.body, 'LIST', path);
+    if (secret.wrap_info !== null && secret.data === null) return { ...secret, data: { keys: [] } };
     const keys: unknown = secret.data?.['keys'];
     if (!Array.isArray(keys) || !keys.every((k): k is string => typeof k === 'string')) {
       throw new CofferClientError(`unexpected response from LIST ${path}: data.keys is not a list of strings`);
@@ -190,15 +237,36 @@ export class CofferClient {
    * Deletes a path; null when the server answers 204 (the usual case).
    * @example await client.delete('secret/metadata/app');
    */
-  async delete(path: string): Promise<Secret | null> {
-    const res = await this.request('DELETE', path);
+  async delete(path: string, options: RequestOptions = {}): Promise<Secret | null> {
+    const res = await this.request('DELETE', path, undefined, options);
     return res.body === null ? null : this.#secret(res.body, 'DELETE', path);
   }
 
-  #secret(body: unknown, method: string, path: string): Secret {
+  /**
+   * The help text a path declares (`GET <path>?help=1`), as `coffer path-help` prints it.
+   * @example console.log((await client.help('secret/data/app')).help);
+   */
+  async help(path: string): Promise<{ help: string; openapi?: unknown }> {
+    const res = await this.request('GET', path, undefined, { query: { help: 1 } });
+    const body = res.body;
+    if (typeof body !== 'object' || body === null || !('help' in body) || typeof body.help !== 'string') {
+      throw new CofferClientError(`unexpected response from GET ${path}?help=1: no help text`);
+    }
+    return { help: body.help, ...('openapi' in body ? { openapi: body.openapi } : {}) };
+  }
+
+  /**
+   * Parses a response body as Vault's envelope (for the typed APIs built on `request`).
+   * @example const secret = client.parseSecret(res.body, 'GET auth/token/lookup-self');
+   */
+  parseSecret(body: unknown, what: string): Secret {
     const result = secretSchema.safeParse(body);
-    if (!result.success) throw new CofferClientError(`unexpected response from ${method} ${path}: not a Vault response envelope`);
+    if (!result.success) throw new CofferClientError(`unexpected response from ${what}: not a Vault response envelope`);
     return result.data;
+  }
+
+  #secret(body: unknown, method: string, path: string): Secret {
+    return this.parseSecret(body, `${method} ${path}`);
   }
 
   #redact(text: string): string {

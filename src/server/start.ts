@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfigFile, type ServerConfig } from '../config/index.js';
 import { createCore, type Core } from '../core/core.js';
+import type { BackendFactory } from '../core/framework.js';
 import { buildApp } from '../http/app.js';
 import { listen, type Listening } from '../http/listener.js';
 import { sealRoutes } from '../http/sys-seal.js';
@@ -31,6 +32,8 @@ export interface StartOptions {
   dev?: DevOptions;
   logLevel?: string;
   logger?: Logger;
+  /** More secrets engines by type (the benchmark's lease source). */
+  extraSecretFactories?: ReadonlyMap<string, BackendFactory>;
 }
 
 const DEV_LISTEN = '127.0.0.1:8200';
@@ -41,7 +44,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   if (!config) throw new CofferError('invalid_request', 'a config file (--config) or --dev is required');
   const logger = opts.logger ?? createLogger(toLevel(opts.logLevel) ?? config.logLevel);
   const storage = openStorage(config);
-  const core = await createCore({ storage, logger, defaultLeaseTtl: config.defaultLeaseTtlSeconds, maxLeaseTtl: config.maxLeaseTtlSeconds });
+  const core = await createCore({
+    storage, logger, defaultLeaseTtl: config.defaultLeaseTtlSeconds, maxLeaseTtl: config.maxLeaseTtlSeconds,
+    ...(config.maxLeases === undefined ? {} : { maxLeases: config.maxLeases }),
+    ...(opts.extraSecretFactories ? { extraSecretFactories: opts.extraSecretFactories } : {}),
+  });
 
   let dev: RunningServer['dev'];
   if (opts.dev) dev = await setUpDev(core, opts.dev);

@@ -19,17 +19,23 @@ export function describeTarget(t: StreamTarget): string {
   return t.kind === 'unix' ? t.path : `${t.host}:${t.port}`;
 }
 
+const COOLDOWN_MIN_MS = 250;
+const COOLDOWN_MAX_MS = 5000;
+
 /**
  * A long-lived TCP or unix stream connection that reconnects on the next write after it broke.
  * A write that does not reach the kernel within `timeoutMs` (the peer stopped reading, or the
  * connect hangs) fails and drops the connection, so a stuck collector never stalls requests
- * for longer than that.
+ * for longer than that. After a failure, writes fail at once for a cooldown (250 ms, doubling
+ * to 5 s): a dead or black-holed collector must not make every request wait for a timeout.
  */
 export class StreamConnection {
   readonly #target: StreamTarget;
   readonly #timeoutMs: number;
   #socket: Socket | undefined;
   #connecting: Promise<Socket> | undefined;
+  #downUntil = 0;
+  #cooldownMs = COOLDOWN_MIN_MS;
 
   constructor(target: StreamTarget, timeoutMs: number) {
     this.#target = target;
@@ -41,6 +47,19 @@ export class StreamConnection {
   }
 
   async write(data: string): Promise<void> {
+    const wait = this.#downUntil - Date.now();
+    if (wait > 0) throw new Error(`${describeTarget(this.#target)} is unavailable (next attempt in ${wait} ms)`);
+    try {
+      await this.#write(data);
+      this.#cooldownMs = COOLDOWN_MIN_MS;
+    } catch (e) {
+      this.#downUntil = Date.now() + this.#cooldownMs;
+      this.#cooldownMs = Math.min(this.#cooldownMs * 2, COOLDOWN_MAX_MS);
+      throw e;
+    }
+  }
+
+  async #write(data: string): Promise<void> {
     const socket = await this.#get();
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -66,6 +85,9 @@ export class StreamConnection {
   async close(): Promise<void> {
     const socket = this.#socket;
     this.#socket = undefined;
+    // A reopen (SIGHUP) tries again at once.
+    this.#downUntil = 0;
+    this.#cooldownMs = COOLDOWN_MIN_MS;
     if (!socket) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { socket.destroy(); resolve(); }, this.#timeoutMs);

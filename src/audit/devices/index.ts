@@ -8,6 +8,7 @@ export { FileDevice, type FileDeviceOptions, type FileDeviceStats } from './file
 export { HttpDevice, type HttpDeviceOptions } from './http.js';
 export { SocketDevice, type SocketDeviceOptions } from './socket.js';
 export { SyslogDevice, type SyslogDeviceOptions } from './syslog.js';
+export { UnusableDevice } from './unusable.js';
 
 /** The audit device types `sys/audit/:path` can enable. */
 export const DEVICE_TYPES: ReadonlyMap<string, DeviceType> = new Map([

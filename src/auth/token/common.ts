@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Authorizer } from '../../core/acl/types.js';
+import { requestContext, type Authorizer } from '../../core/acl/types.js';
 import type { Caller, HandlerContext } from '../../core/framework.js';
 import type { TokenEntry } from '../../core/tokens/entry.js';
 import type { TokenStore } from '../../core/tokens/store.js';
@@ -12,6 +12,8 @@ export interface TokenBackendDeps {
   readonly authorizer: () => Authorizer;
   /** Finds or creates the entity for an alias on the token mount (the identity store, later). */
   readonly resolveEntityAlias?: (alias: { name: string; mountAccessor: string; mountType: string }) => Promise<string>;
+  /** The policies a token gets from its entity and groups (Vault's identity_policies). */
+  readonly identityPolicies?: (entityId: string) => readonly string[];
 }
 
 export type Ctx = HandlerContext<Record<string, unknown>>;
@@ -25,9 +27,9 @@ export function callerOf(ctx: Pick<Ctx, 'caller'>): Caller {
 export async function hasSudo(deps: TokenBackendDeps, ctx: Ctx): Promise<boolean> {
   const caller = callerOf(ctx);
   if (caller.isRoot) return true;
-  const acl = await deps.authorizer().aclFor(caller.policies);
+  const acl = await deps.authorizer().aclFor(caller.policies, caller.identity);
   if (acl.isRoot) return true;
-  const caps = acl.capabilities(ctx.request.fullPath);
+  const caps = acl.capabilities(ctx.request.fullPath, requestContext(ctx.request.clientIp, caller.identity));
   return caps.includes('sudo') || caps.includes('root');
 }
 
@@ -66,25 +68,8 @@ export function globListMatch(patterns: readonly string[], value: string): boole
   });
 }
 
-/** Vault's TypeKVPairs: an object of strings, or a list of "k=v" strings. */
-export const kvPairs = () => z.unknown().transform((v, ctx) => {
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-    const out: Record<string, string> = {};
-    for (const [k, val] of Object.entries(v)) {
-      if (typeof val !== 'string') {
-        ctx.addIssue({ code: 'custom', message: `value of "${k}" must be a string` });
-        return z.NEVER;
-      }
-      out[k] = val;
-    }
-    return out;
-  }
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string' && x.includes('='))) {
-    return Object.fromEntries((v as string[]).map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
-  }
-  ctx.addIssue({ code: 'custom', message: 'must be a map of strings or a list of "key=value" strings' });
-  return z.NEVER;
-});
+/** Vault's TypeKVPairs, with Go's weak decoding of values (hvac sends numbers in `meta`). */
+export { kvPairs } from '../../core/fields.js';
 
 /**
  * Vault treats a JSON null as an absent field, and clients rely on it (hvac's create_token and

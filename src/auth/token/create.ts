@@ -193,7 +193,7 @@ async function createToken(deps: TokenBackendDeps, ctx: HandlerContext<CreateFie
     type, parentId, policies, meta: d.meta ?? {}, displayName, numUses, ttl, issueTime: now, explicitMaxTtl, period, renewable, path,
     entityId, role: role?.name ?? '', boundCidrs, namespace: ctx.request.namespace,
   });
-  return { auth: authBlock(token, entry, ttl), ...(warnings.length > 0 ? { warnings } : {}) };
+  return { auth: authBlock(token, entry, ttl, entityId === '' ? [] : deps.identityPolicies?.(entityId)), ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
 /** Vault's policy rules for a new token: role lists, else inherit, else subset unless sudo. */

@@ -13,7 +13,7 @@ export function lookupPaths(deps: TokenBackendDeps): PathSpec[] {
     // Tainted: a token whose last use is in flight can still be looked at, as in Vault.
     const entry = await deps.tokens.lookup(token, { tainted: true });
     if (!entry) throw new CofferError('permission_denied', 'bad token');
-    return { data: lookupData(entry, token) };
+    return { data: withIdentityPolicies(deps, lookupData(entry, token), entry.entityId) };
   };
   const given = (ctx: Ctx & { data: { token?: string | undefined } }): string => ctx.data.token || callerOf(ctx).token;
   return [
@@ -47,9 +47,15 @@ export function lookupPaths(deps: TokenBackendDeps): PathSpec[] {
           if (accessor === '') throw invalid('missing accessor');
           const entry = await deps.tokens.lookupByAccessor(accessor, { tainted: true });
           if (!entry) throw invalid('invalid accessor');
-          return { data: lookupData(entry, '') };
+          return { data: withIdentityPolicies(deps, lookupData(entry, ''), entry.entityId) };
         },
       },
     }),
   ];
+}
+
+/** Vault adds `identity_policies` to a lookup when the token's entity or groups bring any. */
+function withIdentityPolicies(deps: TokenBackendDeps, data: Record<string, unknown>, entityId: string): Record<string, unknown> {
+  const policies = entityId === '' ? [] : deps.identityPolicies?.(entityId) ?? [];
+  return policies.length > 0 ? { ...data, identity_policies: [...policies] } : data;
 }

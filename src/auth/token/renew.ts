@@ -46,7 +46,7 @@ export function renewPaths(deps: TokenBackendDeps): PathSpec[] {
       return { ...current, expireAt: result.expireAt, lastRenewal: now };
     });
     if (!updated || !result) throw invalid('token not found');
-    return { auth: authBlock(clientToken, updated, result.ttl), ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}) };
+    return { auth: authBlock(clientToken, updated, result.ttl, updated.entityId === '' ? [] : deps.identityPolicies?.(updated.entityId)), ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}) };
   };
 
   return [

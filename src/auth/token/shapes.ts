@@ -11,14 +11,18 @@ export function isRenewable(entry: TokenEntry): boolean {
   return entry.type === 'service' && entry.renewable && entry.expireAt !== null;
 }
 
-/** The `auth` block of a create/renew response, field for field as Vault sends it. */
-export function authBlock(clientToken: string, entry: TokenEntry, leaseDuration: number): AuthResult {
+/**
+ * The `auth` block of a create/renew response, field for field as Vault sends it; a token with
+ * an entity also shows its `identity_policies` (and `policies` then holds both).
+ */
+export function authBlock(clientToken: string, entry: TokenEntry, leaseDuration: number, identityPolicies: readonly string[] = []): AuthResult {
   const policies = [...entry.policies];
   return {
     client_token: clientToken,
     accessor: entry.accessor,
-    policies,
+    policies: identityPolicies.length > 0 ? [...new Set([...policies, ...identityPolicies])].sort() : policies,
     token_policies: [...policies],
+    ...(identityPolicies.length > 0 ? { identity_policies: [...identityPolicies] } : {}),
     metadata: Object.keys(entry.meta).length > 0 ? { ...entry.meta } : null,
     lease_duration: leaseDuration,
     renewable: isRenewable(entry),

@@ -166,6 +166,9 @@ async function tail(ctx: CliContext, file: string, opts: { filterPath?: string; 
     const err = str(e['error']);
     printLines([str(e['time']), str(e['type']).padEnd(8), str(req['operation']).padEnd(6), path, who, str(req['remote_address']), err ? `error: ${err}` : ''].join('  ').trimEnd());
   };
+  // `coffer audit tail log | head`: a closed pipe ends the command instead of crashing it.
+  let piped = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') piped = false; });
   // Read from where the last read stopped; a file that shrank was rotated: start over.
   let pos = 0;
   let rest = '';
@@ -182,12 +185,12 @@ async function tail(ctx: CliContext, file: string, opts: { filterPath?: string; 
         pos += bytesRead;
         const parts = (rest + decoder.write(buf.subarray(0, bytesRead))).split('\n');
         rest = parts.pop() ?? '';
-        for (const text of parts) show(text);
+        for (const text of parts) if (piped) show(text);
       }
     } finally {
       await fh.close();
     }
-    if (opts.follow !== true) return;
+    if (opts.follow !== true || !piped) return;
     await new Promise((r) => setTimeout(r, 500));
   }
 }

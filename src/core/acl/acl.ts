@@ -10,35 +10,40 @@
  *   (`+`) rules by Vault's priority order; for LIST with nothing found, the same again without
  *   the trailing '/'. Only that one rule decides.
  *
+ * Coffer's conditions: a stanza whose conditions do not hold for the request is treated as if
+ * it were not written. A path whose stanzas all have failing conditions is absent, and the next
+ * best rule decides. Paths without conditional stanzas are merged once, at compile time.
+ *
+ * Templated stanzas are filled in from the identity the ACL is compiled for; without one, or
+ * when a value is missing or not a plain segment, the stanza does not apply.
+ *
  * Matching runs on every request: exact rules are a Map, prefix rules a Map probed by the
  * distinct prefix lengths (longest first), segment rules a list pre-split into segments.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { Operation } from '../request.js';
-import { CAPABILITIES, type ParsedPolicy, type ParsedRule } from './parse.js';
-import type { Acl, AclCheck, AclRequest, Capability } from './types.js';
+import { compileConditions, type CompiledConditions } from './conditions.js';
+import type { ParsedPolicy, ParsedRule } from './parse.js';
+import { DENY, clonePerms, decide, freeze, grantsSomething, merge, type CompiledPerms, type Perms } from './perms.js';
+import { renderTemplate } from './template.js';
+import type { Acl, AclCheck, AclRequest, Capability, Explanation, IdentityView, MatchKind, RequestContext, StanzaRef } from './types.js';
 
-const BIT: Readonly<Record<Capability, number>> = { deny: 1, create: 2, read: 4, update: 8, delete: 16, list: 32, sudo: 64, patch: 128 };
-const DENY = BIT.deny;
-const OP_BIT: Readonly<Record<Operation, number>> = { read: BIT.read, create: BIT.create, update: BIT.update, patch: BIT.patch, delete: BIT.delete, list: BIT.list };
-/** Operations whose data the parameter constraints look at (as in Vault). */
-const PARAMETER_OPS: ReadonlySet<Operation> = new Set(['read', 'create', 'update', 'patch']);
+export { globMatch } from './perms.js';
 
-/** Permissions of one path after merging every stanza that names it. */
-interface Perms {
-  bits: number;
-  minWrap: number;
-  maxWrap: number;
-  allowed: Map<string, unknown[]> | undefined;
-  denied: Map<string, unknown[]> | undefined;
-  required: string[];
+interface Stanza {
+  readonly rule: ParsedRule;
+  readonly policy: string;
+  readonly conditions: CompiledConditions | undefined;
 }
 
-interface CompiledPerms extends Readonly<Perms> {
-  readonly hasParameterRules: boolean;
-  /** Results built once: checks on the hot path allocate nothing. */
-  readonly allow: AclCheck;
-  readonly refuse: AclCheck;
+/** One policy path (exact, prefix or segment rule) and every stanza that names it. */
+interface Slot {
+  /** The rule as written in policies: `secret/x`, `secret/*`, `secret/+/x`. */
+  readonly rule: string;
+  readonly match: MatchKind;
+  readonly stanzas: readonly Stanza[];
+  /** The unconditional stanzas, merged and frozen; undefined when there are none. */
+  readonly fixed: CompiledPerms | undefined;
+  readonly conditional: readonly Stanza[];
 }
 
 /** A non-exact rule as the priority order sees it; lengths and positions are in UTF-8 bytes, as in Vault. */
@@ -48,164 +53,205 @@ interface Candidate {
   readonly wildcards: number;
   readonly length: number;
   readonly sortKey: Buffer;
-  readonly perms: CompiledPerms;
+  readonly slot: Slot;
 }
 
 interface SegmentRule extends Candidate {
   readonly parts: readonly string[];
 }
 
+interface Found {
+  readonly perms: CompiledPerms;
+  readonly slot: Slot;
+}
+
 const NO_MATCH: AclCheck = Object.freeze({ allowed: false, sudo: false, capabilities: Object.freeze(['deny'] as Capability[]) });
 
-const bitsOf = (caps: readonly Capability[]): number => caps.reduce((b, c) => b | BIT[c], 0);
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 /** Vault's test for a segment-wildcard path (a '+' that starts a segment). */
 const hasSegmentWildcard = (path: string): boolean => path === '+' || path.includes('/+') || path.startsWith('+/');
 
-export function compileAcl(policies: readonly ParsedPolicy[]): Acl {
-  const exact = new Map<string, Perms>();
-  const prefix = new Map<string, Perms>();
-  const segment = new Map<string, Perms>();
+/** Compiles policies into one ACL; `identity` fills in templated stanzas (they are skipped without it). */
+export function compileAcl(policies: readonly ParsedPolicy[], identity?: IdentityView): Acl {
+  const tables = { exact: new Map<string, Stanza[]>(), prefix: new Map<string, Stanza[]>(), segment: new Map<string, Stanza[]>() };
   for (const policy of policies) {
-    for (const rule of policy.rules) {
-      // Templated paths need an identity to fill in; without one Vault skips them, and so do we.
-      if (rule.templated) continue;
-      const [table, key] = hasSegmentWildcard(rule.path) ? [segment, rule.path]
-        : rule.path.endsWith('*') ? [prefix, rule.path.slice(0, -1)] : [exact, rule.path];
-      table.set(key, merge(table.get(key), rule));
+    for (const written of policy.rules) {
+      let rule = written;
+      if (rule.templated) {
+        const path = identity && rule.template ? renderTemplate(rule.template, identity) : undefined;
+        if (path === undefined) continue;
+        rule = { ...rule, path, templated: false, template: undefined, writtenPath: written.path };
+      }
+      const [table, key] = hasSegmentWildcard(rule.path) ? [tables.segment, rule.path]
+        : rule.path.endsWith('*') ? [tables.prefix, rule.path.slice(0, -1)] : [tables.exact, rule.path];
+      const stanza: Stanza = { rule, policy: policy.name ?? '', conditions: rule.conditions && compileConditions(rule.conditions) };
+      const list = table.get(key);
+      if (list) list.push(stanza);
+      else table.set(key, [stanza]);
     }
   }
-  return new CompiledAcl(exact, prefix, segment);
+  return new CompiledAcl(tables.exact, tables.prefix, tables.segment);
 }
 
-function merge(existing: Perms | undefined, rule: ParsedRule): Perms {
-  const bits = bitsOf(rule.capabilities);
-  if (!existing) {
-    return {
-      bits, minWrap: rule.minWrappingTtl, maxWrap: rule.maxWrappingTtl,
-      allowed: mergeParameters(undefined, rule.allowedParameters), denied: mergeParameters(undefined, rule.deniedParameters),
-      required: [...rule.requiredParameters],
-    };
-  }
-  if (existing.bits & DENY) return existing;
-  if (bits & DENY) return { ...existing, bits: DENY, allowed: undefined, denied: undefined };
-  existing.bits |= bits;
-  // The shortest lifetimes win.
-  if (rule.maxWrappingTtl > 0 && (existing.maxWrap === 0 || rule.maxWrappingTtl < existing.maxWrap)) existing.maxWrap = rule.maxWrappingTtl;
-  if (rule.minWrappingTtl > 0 && (existing.minWrap === 0 || rule.minWrappingTtl < existing.minWrap)) existing.minWrap = rule.minWrappingTtl;
-  existing.allowed = mergeParameters(existing.allowed, rule.allowedParameters);
-  existing.denied = mergeParameters(existing.denied, rule.deniedParameters);
-  for (const r of rule.requiredParameters) if (!existing.required.includes(r)) existing.required.push(r);
-  return existing;
+function slotOf(rule: string, match: MatchKind, stanzas: readonly Stanza[]): Slot {
+  let base: Perms | undefined;
+  for (const s of stanzas) if (!s.conditions) base = merge(base, s.rule);
+  return { rule, match, stanzas, fixed: base && freeze(base), conditional: stanzas.filter((s) => s.conditions) };
 }
 
-function mergeParameters(existing: Map<string, unknown[]> | undefined, added: ReadonlyMap<string, readonly unknown[]> | undefined): Map<string, unknown[]> | undefined {
-  if (!added || added.size === 0) return existing;
-  const out = new Map(existing ?? []);
-  for (const [name, values] of added) {
-    const before = out.get(name);
-    out.set(name, before === undefined ? [...values] : values.length === 0 || before.length === 0 ? [] : [...values, ...before]);
-  }
-  return out;
-}
-
-function freeze(p: Perms): CompiledPerms {
-  const names = p.bits & DENY ? ['deny' as const] : CAPABILITIES.filter((c) => p.bits & BIT[c]);
-  const capabilities = Object.freeze(names.length === 0 ? ['deny' as const] : names);
-  const sudo = (p.bits & BIT.sudo) !== 0;
-  return {
-    ...p,
-    hasParameterRules: p.allowed !== undefined || p.denied !== undefined || p.required.length > 0,
-    allow: Object.freeze({ allowed: true, sudo, capabilities }),
-    refuse: Object.freeze({ allowed: false, sudo, capabilities }),
-  };
+/** The slot's permissions for this request, or undefined when none of its stanzas applies now. */
+function resolve(slot: Slot, context: RequestContext | undefined): CompiledPerms | undefined {
+  if (slot.conditional.length === 0) return slot.fixed;
+  let p: Perms | undefined = slot.fixed && clonePerms(slot.fixed);
+  for (const s of slot.conditional) if (s.conditions?.holds(context)) p = merge(p, s.rule);
+  return p && freeze(p);
 }
 
 class CompiledAcl implements Acl {
   readonly isRoot = false;
-  readonly #exact: Map<string, CompiledPerms>;
+  readonly #exact: Map<string, Slot>;
   readonly #prefixes: Map<string, Candidate>;
   /** Distinct prefix lengths, longest first. */
   readonly #prefixLengths: number[];
   readonly #segments: SegmentRule[];
 
-  constructor(exact: Map<string, Perms>, prefix: Map<string, Perms>, segment: Map<string, Perms>) {
-    this.#exact = new Map([...exact].map(([k, p]) => [k, freeze(p)]));
-    this.#prefixes = new Map([...prefix].map(([k, p]) => [k, {
-      firstWildcard: utf8Length(k), isPrefix: true, wildcards: 0, length: utf8Length(k), sortKey: Buffer.from(k), perms: freeze(p),
+  constructor(exact: Map<string, Stanza[]>, prefix: Map<string, Stanza[]>, segment: Map<string, Stanza[]>) {
+    this.#exact = new Map([...exact].map(([k, s]) => [k, slotOf(k, 'exact', s)]));
+    this.#prefixes = new Map([...prefix].map(([k, s]) => [k, {
+      firstWildcard: utf8Length(k), isPrefix: true, wildcards: 0, length: utf8Length(k), sortKey: Buffer.from(k), slot: slotOf(`${k}*`, 'prefix', s),
     }]));
     this.#prefixLengths = [...new Set([...prefix.keys()].map((k) => k.length))].sort((a, b) => b - a);
-    this.#segments = [...segment].map(([full, p]) => {
+    this.#segments = [...segment].map(([full, s]) => {
       const isPrefix = full.endsWith('*');
       const wcPath = isPrefix ? full.slice(0, -1) : full;
       const parts = wcPath.split('/');
       return {
         parts, isPrefix, firstWildcard: utf8Length(full.slice(0, full.indexOf('+'))),
-        wildcards: parts.filter((s) => s === '+').length, length: utf8Length(wcPath), sortKey: Buffer.from(wcPath), perms: freeze(p),
+        wildcards: parts.filter((p) => p === '+').length, length: utf8Length(wcPath), sortKey: Buffer.from(wcPath), slot: slotOf(full, 'segment', s),
       };
     });
   }
 
   check(path: string, operation: Operation, request: AclRequest): AclCheck {
-    const p = this.#find(path, operation === 'list');
-    if (!p) return NO_MATCH;
-    if ((p.bits & OP_BIT[operation]) === 0) return p.refuse;
-    const wrapTtl = request.wrapTtl;
-    if (p.maxWrap > 0 && (wrapTtl === undefined || wrapTtl > p.maxWrap)) return p.refuse;
-    if (p.minWrap > 0 && (wrapTtl === undefined || wrapTtl < p.minWrap)) return p.refuse;
-    // Merging can leave min above max even though each stanza was checked on its own.
-    if (p.minWrap > 0 && p.maxWrap > 0 && p.maxWrap < p.minWrap) return p.refuse;
-    if (p.hasParameterRules && PARAMETER_OPS.has(operation) && !request.skipParameterChecks && !parametersAllowed(p, request.data)) return p.refuse;
-    return p.allow;
+    const found = this.#find(path, operation === 'list', request.context);
+    if (!found) return NO_MATCH;
+    return decide(found.perms, operation, request) === 'ok' ? found.perms.allow : found.perms.refuse;
   }
 
-  capabilities(path: string): string[] {
-    const p = this.#find(path, true);
-    return p ? [...p.allow.capabilities].sort() : ['deny'];
+  capabilities(path: string, context?: RequestContext): string[] {
+    const found = this.#find(path, true, context);
+    return found ? [...found.perms.allow.capabilities].sort() : ['deny'];
   }
 
   /**
    * Vault's hasMountAccess walk: a rule at or under `prefix` (exact, `*` or `+`) that grants
    * anything but deny. Used by the mount preflight, never by request checks.
    */
-  hasAccessUnder(prefix: string): boolean {
-    const grants = (p: CompiledPerms): boolean => (p.bits & DENY) === 0 && p.bits !== 0;
-    for (const [path, p] of this.#exact) if (path.startsWith(prefix) && grants(p)) return true;
-    for (const [path, c] of this.#prefixes) if (path.startsWith(prefix) && grants(c.perms)) return true;
+  hasAccessUnder(prefix: string, context?: RequestContext): boolean {
+    const grants = (slot: Slot): boolean => {
+      const p = resolve(slot, context);
+      return p !== undefined && grantsSomething(p);
+    };
+    for (const [path, slot] of this.#exact) if (path.startsWith(prefix) && grants(slot)) return true;
+    for (const [path, c] of this.#prefixes) if (path.startsWith(prefix) && grants(c.slot)) return true;
     const under = prefix.replace(/\/$/, '').split('/');
-    return this.#segments.some((r) => grants(r.perms) && under.every((got, i) => {
+    return this.#segments.some((r) => under.every((got, i) => {
       const want = r.parts[i];
       // Past the rule's last segment only a '*' rule still covers the path ("+" alone never reaches "a/b/").
       if (want === undefined) return r.isPrefix;
       return want === '+' || want === got || (r.isPrefix && i === r.parts.length - 1 && got.startsWith(want));
-    }));
+    }) && grants(r.slot));
   }
 
-  #find(rawPath: string, isList: boolean): CompiledPerms | undefined {
+  explain(path: string, operation: Operation, request: AclRequest): Explanation {
+    const context = request.context;
+    const isList = operation === 'list';
+    const found = this.#find(path, isList, context);
+    const ref = (s: Stanza): StanzaRef => ({
+      policy: s.policy,
+      path: s.rule.writtenPath ?? s.rule.path,
+      ...(s.rule.writtenPath === undefined ? {} : { rendered: s.rule.path }),
+      capabilities: s.rule.capabilities,
+      conditions: s.conditions ? s.conditions.evaluate(context) : [],
+    });
+    const skipped = this.#matchingSlots(path, isList).flatMap((slot) => slot.conditional
+      .filter((s) => !s.conditions?.holds(context))
+      .map((s) => ({ ...ref(s), rule: slot.rule, match: slot.match })));
+    const base = { root: false, skipped };
+    if (!found) {
+      const why = skipped.length > 0 ? ' (stanzas whose conditions do not hold now are treated as absent)' : '';
+      return { ...base, allowed: false, sudo: false, capabilities: ['deny'], rule: undefined, match: undefined, decidedBy: [], reason: `no stanza in the token's policies matches "${path}"${why}` };
+    }
+    const { perms, slot } = found;
+    const decidedBy = slot.stanzas.filter((s) => !s.conditions || s.conditions.holds(context)).map(ref);
+    const refusal = decide(perms, operation, request);
+    const reason = refusal === 'ok' ? `allowed by "${slot.rule}"`
+      : refusal === 'capability' ? (perms.bits & DENY ? `denied by a deny stanza on "${slot.rule}"` : `"${slot.rule}" does not grant "${operation}"`)
+        : refusal === 'wrapping' ? `"${slot.rule}" requires response wrapping with a TTL between its min_wrapping_ttl and max_wrapping_ttl`
+          : `the request's parameters are not allowed by "${slot.rule}"`;
+    return {
+      ...base, allowed: refusal === 'ok', sudo: perms.allow.sudo, capabilities: [...perms.allow.capabilities].sort(),
+      rule: slot.rule, match: slot.match, decidedBy, reason,
+    };
+  }
+
+  #find(rawPath: string, isList: boolean, context: RequestContext | undefined): Found | undefined {
     let path = rawPath;
     while (path.startsWith('/')) path = path.slice(1);
-    const exact = this.#exact.get(path) ?? (isList && path.endsWith('/') ? this.#exact.get(path.slice(0, -1)) : undefined);
+    const exact = this.#exactAt(path, context) ?? (isList && path.endsWith('/') ? this.#exactAt(path.slice(0, -1), context) : undefined);
     if (exact) return exact;
-    const found = this.#nonExact(path);
+    const found = this.#nonExact(path, context);
     if (found || !isList || !path.endsWith('/')) return found;
-    return this.#nonExact(path.slice(0, -1));
+    return this.#nonExact(path.slice(0, -1), context);
   }
 
-  #nonExact(path: string): CompiledPerms | undefined {
+  #exactAt(path: string, context: RequestContext | undefined): Found | undefined {
+    const slot = this.#exact.get(path);
+    const perms = slot && resolve(slot, context);
+    return perms && { perms, slot: slot! };
+  }
+
+  #nonExact(path: string, context: RequestContext | undefined): Found | undefined {
     let best: Candidate | undefined;
+    let perms: CompiledPerms | undefined;
     for (const length of this.#prefixLengths) {
       if (length > path.length) continue;
-      best = this.#prefixes.get(length === path.length ? path : path.slice(0, length));
-      if (best) break;
+      const c = this.#prefixes.get(length === path.length ? path : path.slice(0, length));
+      const p = c && resolve(c.slot, context);
+      if (p) {
+        best = c;
+        perms = p;
+        break;
+      }
     }
     if (this.#segments.length > 0) {
       const parts = path.split('/');
       for (const rule of this.#segments) {
-        if (segmentMatches(rule, parts) && (!best || outranks(rule, best))) best = rule;
+        if (!segmentMatches(rule, parts) || (best && !outranks(rule, best))) continue;
+        const p = resolve(rule.slot, context);
+        if (p) {
+          best = rule;
+          perms = p;
+        }
       }
     }
-    return best?.perms;
+    return best && perms && { perms, slot: best.slot };
+  }
+
+  /** Every slot that matches the path, whether or not its stanzas apply now (for explanations). */
+  #matchingSlots(rawPath: string, isList: boolean): Slot[] {
+    const path = rawPath.replace(/^\/+/, '');
+    const variants = isList && path.endsWith('/') ? [path, path.slice(0, -1)] : [path];
+    const out = new Set<Slot>();
+    for (const p of variants) {
+      const exact = this.#exact.get(p);
+      if (exact) out.add(exact);
+      for (const [key, c] of this.#prefixes) if (p.startsWith(key)) out.add(c.slot);
+      const parts = p.split('/');
+      for (const rule of this.#segments) if (segmentMatches(rule, parts)) out.add(rule.slot);
+    }
+    return [...out];
   }
 }
 
@@ -229,49 +275,4 @@ function outranks(a: Candidate, b: Candidate): boolean {
   if (a.wildcards !== b.wildcards) return a.wildcards < b.wildcards;
   if (a.length !== b.length) return a.length > b.length;
   return Buffer.compare(a.sortKey, b.sortKey) > 0;
-}
-
-function parametersAllowed(p: CompiledPerms, data: Readonly<Record<string, unknown>>): boolean {
-  for (const name of p.required) if (!Object.hasOwn(data, name)) return false;
-  const keys = Object.keys(data);
-  if (keys.length === 0) return true;
-  if (p.denied) {
-    if (p.denied.has('*')) return false;
-    for (const key of keys) {
-      const values = p.denied.get(key.toLowerCase());
-      if (values && valueIn(data[key], values)) return false;
-    }
-  }
-  if (!p.allowed) return true;
-  const anyName = p.allowed.has('*');
-  if (anyName && p.allowed.size === 1) return true;
-  for (const key of keys) {
-    const values = p.allowed.get(key.toLowerCase());
-    if (values ? !valueIn(data[key], values) : !anyName) return false;
-  }
-  return true;
-}
-
-/** An empty list holds every value; strings match with a leading and/or trailing '*'. */
-function valueIn(value: unknown, list: readonly unknown[]): boolean {
-  if (list.length === 0) return true;
-  for (const item of list) {
-    if (item === null || value === null || value === undefined) {
-      if (item === (value ?? null)) return true;
-    } else if (typeof item === 'string' && typeof value === 'string') {
-      if (globMatch(item, value)) return true;
-    } else if (isDeepStrictEqual(item, value)) return true;
-  }
-  return false;
-}
-
-/** go-secure-stdlib GlobbedStringsMatch: patterns shorter than 2 characters match only themselves. */
-export function globMatch(pattern: string, value: string): boolean {
-  if (pattern.length < 2) return value === pattern;
-  const lead = pattern.startsWith('*');
-  const trail = pattern.endsWith('*');
-  if (lead && trail) return value.includes(pattern.slice(1, -1));
-  if (lead) return value.endsWith(pattern.slice(1));
-  if (trail) return value.startsWith(pattern.slice(0, -1));
-  return value === pattern;
 }

@@ -11,6 +11,8 @@ import { tryParseDuration } from '../../config/duration.js';
 import { readDocument } from '../../config/load.js';
 import { ConfigError, isPlainObject, type LineLookup, type PlainObject } from '../../config/schema.js';
 import { CofferError } from '../../util/errors.js';
+import { parseConditions, type ParsedConditions } from './conditions.js';
+import { hasTemplate, parseTemplate, type Template } from './template.js';
 import type { Capability } from './types.js';
 
 /** Policy texts above this size are refused (a policy is a list of paths, not a data store). */
@@ -26,7 +28,7 @@ const LEGACY: Readonly<Record<string, readonly Capability[]>> = {
   sudo: ['create', 'read', 'update', 'delete', 'list', 'sudo'],
 };
 
-const STANZA_KEYS = new Set(['comment', 'policy', 'capabilities', 'allowed_parameters', 'denied_parameters', 'required_parameters', 'min_wrapping_ttl', 'max_wrapping_ttl']);
+const STANZA_KEYS = new Set(['comment', 'policy', 'capabilities', 'allowed_parameters', 'denied_parameters', 'required_parameters', 'min_wrapping_ttl', 'max_wrapping_ttl', 'conditions']);
 /** Keys Vault or OpenBao know that Coffer does not implement: refused rather than silently ignored. */
 const UNSUPPORTED_KEYS = new Set(['mfa_methods', 'control_group', 'expiration', 'pagination_limit', 'list_scan_response_keys_filter_path']);
 
@@ -43,20 +45,36 @@ export interface ParsedRule {
   /** Seconds; 0 = no bound. */
   readonly minWrappingTtl: number;
   readonly maxWrappingTtl: number;
-  /** The path holds `{{identity...}}` templating, which needs an identity (none yet): such rules never match. */
+  /** The path holds `{{identity...}}` templating: it applies only once filled in from an identity. */
   readonly templated: boolean;
+  /** The parsed template of a templated path. */
+  readonly template?: Template | undefined;
+  /** Set on a rule made by filling in a template: the path as written. */
+  readonly writtenPath?: string;
+  /** Coffer's attribute conditions; the stanza applies only while they all hold. */
+  readonly conditions?: ParsedConditions | undefined;
 }
 
 export interface ParsedPolicy {
   readonly rules: readonly ParsedRule[];
+  /** The policy's name, when it came from the store (explanations name it). */
+  readonly name?: string;
 }
 
 const fail = (message: string): never => {
   throw new CofferError('invalid_request', `failed to parse policy: ${message}`);
 };
 
+export interface ParseOptions {
+  /**
+   * Reading a policy stored by an earlier version, which took any `{{...}}`: an unknown template
+   * directive then makes its stanza never apply (Vault's behaviour) instead of failing the policy.
+   */
+  readonly stored?: boolean;
+}
+
 /** Parses policy text, HCL or JSON (JSON when it starts with `{`, as Vault's HCL reader decides). */
-export function parsePolicy(text: string): ParsedPolicy {
+export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPolicy {
   if (Buffer.byteLength(text, 'utf8') > MAX_POLICY_BYTES) fail(`policy is larger than ${MAX_POLICY_BYTES} bytes`);
   const format = text.replace(/^\uFEFF/, '').trimStart().startsWith('{') ? 'json' : 'hcl';
   let doc: { tree: unknown; lines: LineLookup };
@@ -74,7 +92,7 @@ export function parsePolicy(text: string): ParsedPolicy {
     if (key === 'name') continue;
     if (key !== 'path') fail(`invalid key "${key}"${at(lines, tree, key)}`);
   }
-  if (tree['path'] !== undefined) collectStanzas(tree['path'], lines, rules);
+  if (tree['path'] !== undefined) collectStanzas(tree['path'], lines, rules, options);
   return { rules };
 }
 
@@ -84,9 +102,9 @@ function at(lines: LineLookup, obj: object, key: string): string {
 }
 
 /** `path` holds `{ "<path>" = { body } ... }`, or a list of those when blocks repeat. */
-function collectStanzas(value: unknown, lines: LineLookup, out: ParsedRule[]): void {
+function collectStanzas(value: unknown, lines: LineLookup, out: ParsedRule[], options: ParseOptions): void {
   if (Array.isArray(value)) {
-    for (const item of value) collectStanzas(item, lines, out);
+    for (const item of value) collectStanzas(item, lines, out, options);
     return;
   }
   if (!isPlainObject(value)) return fail('"path" must be a block such as path "secret/*" { capabilities = ["read"] }');
@@ -94,12 +112,12 @@ function collectStanzas(value: unknown, lines: LineLookup, out: ParsedRule[]): v
     const bodies = Array.isArray(body) ? body : [body];
     for (const b of bodies) {
       if (!isPlainObject(b)) return fail(`path "${path}"${at(lines, value, path)}: must be a block of settings`);
-      out.push(parseStanza(path, b, lines));
+      out.push(parseStanza(path, b, lines, options));
     }
   }
 }
 
-function parseStanza(written: string, body: PlainObject, lines: LineLookup): ParsedRule {
+function parseStanza(written: string, body: PlainObject, lines: LineLookup, options: ParseOptions): ParsedRule {
   const where = `path "${written}"`;
   const bad = (problem: string, key?: string): never => fail(`${where}${key === undefined ? '' : at(lines, body, key)}: ${problem}`);
   for (const key of Object.keys(body)) {
@@ -135,14 +153,22 @@ function parseStanza(written: string, body: PlainObject, lines: LineLookup): Par
   const deniedParameters = parameterMap(body, 'denied_parameters', bad);
   const requiredParameters = stringList(body['required_parameters'], () => bad('required_parameters must be a list of strings', 'required_parameters'))
     .map((p) => p.toLowerCase());
-  const templated = /\{\{.*?\}\}/.test(path);
+  let template: Template | undefined;
+  const templated = hasTemplate(path);
+  if (templated) {
+    const parsed = parseTemplate(path);
+    // A templated rule without a template is kept but never applies (compileAcl needs one to fill in).
+    if ('problem' in parsed) { if (!options.stored) bad(parsed.problem); }
+    else template = parsed.template;
+  }
+  const conditions = parseConditions(body['conditions'], (problem) => bad(problem, 'conditions'));
 
-  // A deny stanza grants nothing, so it carries no constraints either (as in Vault).
+  // A deny stanza grants nothing, so it carries no constraints either (as in Vault); its conditions say when it denies.
   if (capabilities.includes('deny')) {
-    return { path, capabilities: ['deny'], allowedParameters: undefined, deniedParameters: undefined, requiredParameters: [], minWrappingTtl: 0, maxWrappingTtl: 0, templated };
+    return { path, capabilities: ['deny'], allowedParameters: undefined, deniedParameters: undefined, requiredParameters: [], minWrappingTtl: 0, maxWrappingTtl: 0, templated, template, conditions };
   }
   capabilities = CAPABILITIES.filter((c) => capabilities.includes(c));
-  return { path, capabilities, allowedParameters, deniedParameters, requiredParameters, minWrappingTtl, maxWrappingTtl, templated };
+  return { path, capabilities, allowedParameters, deniedParameters, requiredParameters, minWrappingTtl, maxWrappingTtl, templated, template, conditions };
 }
 
 /** A list of strings; a single string is a list of one (HCL 1 decodes it so). */

@@ -5,9 +5,19 @@ import { CofferError, invalid } from '../../util/errors.js';
 import { compileAcl } from './acl.js';
 import { DEFAULT_POLICY, RESPONSE_WRAPPING_POLICY } from './builtin.js';
 import { parsePolicy, type ParsedPolicy } from './parse.js';
-import { ROOT_ACL, type Acl, type Authorizer } from './types.js';
+import { ROOT_ACL, type Acl, type Authorizer, type IdentityView } from './types.js';
 
 const storedSchema = z.object({ name: z.string(), policy: z.string() });
+
+interface CompiledSet {
+  readonly key: string;
+  /** The store generation it was compiled in: a stale set is never cached again. */
+  readonly generation: number;
+  readonly acl: Acl;
+  readonly parsed: readonly ParsedPolicy[];
+  /** Some stanza is templated: with an identity, the ACL is compiled again for it. */
+  readonly templated: boolean;
+}
 
 /** Neither written nor deleted through the API. `root` has no text; `response-wrapping` lives in code. */
 const IMMUTABLE = new Set(['root', 'response-wrapping']);
@@ -19,18 +29,22 @@ const POLICY_CACHE_SIZE = 4096;
 
 /**
  * The named ACL policies, stored inside the barrier (one record per name, lower-cased), and the
- * authorizer built on them: a token's policy names become one compiled ACL, cached per distinct
- * set of names. Any write or delete drops the caches, so the next request sees the change.
+ * authorizer built on them: a token's policy names (plus its identity's) become one compiled ACL,
+ * cached per distinct set of names, and per identity when a policy is templated. Any write or
+ * delete drops the caches, so the next request sees the change.
  */
 export class PolicyStore implements Authorizer {
   readonly #storage: Storage;
   #loaded = false;
   /** Bumped by every change: a compile that began before it is not cached. */
   #generation = 0;
-  readonly #acls = new Map<string, Acl>();
+  /** Compiled sets, by the list as given and by the sorted set of names. */
+  readonly #sets = new Map<string, CompiledSet>();
+  /** Sets with templated stanzas, compiled per identity (keyed by set and identity cache key). */
+  readonly #templated = new Map<string, Acl>();
   /** null remembers a name that does not exist (tokens may name deleted policies). */
   readonly #parsed = new Map<string, ParsedPolicy | null>();
-  readonly #responseWrapping = parsePolicy(RESPONSE_WRAPPING_POLICY);
+  readonly #responseWrapping: ParsedPolicy = { ...parsePolicy(RESPONSE_WRAPPING_POLICY), name: 'response-wrapping' };
 
   constructor(storage: Storage) {
     this.#storage = storage;
@@ -85,32 +99,46 @@ export class PolicyStore implements Authorizer {
     return [...names, 'root'];
   }
 
-  async aclFor(policyNames: readonly string[]): Promise<Acl> {
+  async aclFor(policyNames: readonly string[], identity?: IdentityView): Promise<Acl> {
     this.#assertLoaded();
+    const named = identity && identity.policies.length > 0 ? [...policyNames, ...identity.policies] : policyNames;
     // The list as given is the common key (a token's list never changes); the sorted set is the true one.
-    const rawKey = JSON.stringify(policyNames);
-    const hit = this.#acls.get(rawKey);
-    if (hit) {
-      remember(this.#acls, rawKey, hit, ACL_CACHE_SIZE);
-      return hit;
-    }
+    const rawKey = identity ? JSON.stringify([policyNames, identity.policies]) : JSON.stringify(policyNames);
+    let set = this.#sets.get(rawKey);
+    if (set) remember(this.#sets, rawKey, set, ACL_CACHE_SIZE);
+    else set = await this.#compileSet(named, rawKey);
+    if (!set.templated || !identity) return set.acl;
+    return this.#templatedAcl(set, identity);
+  }
+
+  /** The identity-independent ACL of a set of names (templated stanzas skipped), cached. */
+  async #compileSet(policyNames: readonly string[], rawKey: string): Promise<CompiledSet> {
     const names = [...new Set(policyNames.map((n) => n.toLowerCase()))].sort();
-    if (names.includes('root')) {
-      remember(this.#acls, rawKey, ROOT_ACL, ACL_CACHE_SIZE);
-      return ROOT_ACL;
-    }
-    const setKey = `\0${JSON.stringify(names)}`;
     const generation = this.#generation;
-    let acl = this.#acls.get(setKey);
-    if (!acl) {
-      const parsed = await Promise.all(names.map((n) => this.#policy(n, generation)));
-      // Names with no policy behind them are ignored, as in Vault.
-      acl = compileAcl(parsed.filter((p): p is ParsedPolicy => p !== null));
+    const setKey = `\0${JSON.stringify(names)}`;
+    let set = this.#sets.get(setKey);
+    if (!set) {
+      if (names.includes('root')) set = { key: setKey, generation, acl: ROOT_ACL, parsed: [], templated: false };
+      else {
+        const parsed = await Promise.all(names.map((n) => this.#policy(n, generation)));
+        // Names with no policy behind them are ignored, as in Vault.
+        const found = parsed.filter((p): p is ParsedPolicy => p !== null);
+        set = { key: setKey, generation, acl: compileAcl(found), parsed: found, templated: found.some((p) => p.rules.some((r) => r.templated)) };
+      }
     }
     if (generation === this.#generation) {
-      remember(this.#acls, setKey, acl, ACL_CACHE_SIZE);
-      remember(this.#acls, rawKey, acl, ACL_CACHE_SIZE);
+      remember(this.#sets, setKey, set, ACL_CACHE_SIZE);
+      remember(this.#sets, rawKey, set, ACL_CACHE_SIZE);
     }
+    return set;
+  }
+
+  /** A set with templated stanzas, filled in for one identity; cached until the identity or a policy changes. */
+  #templatedAcl(set: CompiledSet, identity: IdentityView): Acl {
+    const key = `${set.key}\0${identity.cacheKey}`;
+    let acl = this.#templated.get(key);
+    if (!acl) acl = compileAcl(set.parsed, identity);
+    if (set.generation === this.#generation) remember(this.#templated, key, acl, ACL_CACHE_SIZE);
     return acl;
   }
 
@@ -122,7 +150,7 @@ export class PolicyStore implements Authorizer {
     let parsed: ParsedPolicy | null = null;
     if (stored) {
       // It parsed when written. If it no longer does, fail the request: skipping it could drop a deny.
-      try { parsed = parsePolicy(stored.policy); } catch (e) {
+      try { parsed = { ...parsePolicy(stored.policy, { stored: true }), name }; } catch (e) {
         throw new CofferError('internal', `stored policy "${name}" cannot be parsed`, { cause: e });
       }
     }
@@ -139,7 +167,8 @@ export class PolicyStore implements Authorizer {
 
   #invalidate(): void {
     this.#generation++;
-    this.#acls.clear();
+    this.#sets.clear();
+    this.#templated.clear();
     this.#parsed.clear();
   }
 

@@ -1,4 +1,4 @@
-import type { Acl, Authorizer } from '../../core/acl/types.js';
+import { requestContext, type Acl, type Authorizer, type RequestContext } from '../../core/acl/types.js';
 import { definePath, type Caller, type PathSpec } from '../../core/framework.js';
 import type { MountEntry, MountTable } from '../../core/mounts.js';
 import { openApiDocument, type DocumentedMount } from '../../core/openapi.js';
@@ -20,14 +20,15 @@ type Visibility = (table: MountTable, entry: MountEntry) => boolean;
  * capability at or under it, which is what the Vault CLI's `kv` preflight relies on.
  */
 export function internalPaths(d: InternalPathDeps): PathSpec[] {
-  const visibility = async (caller: Caller | null): Promise<Visibility> => {
+  const visibility = async (caller: Caller | null, clientIp: string): Promise<Visibility> => {
     const unauth = (entry: MountEntry) => entry.config['listing_visibility'] === 'unauth';
     if (!caller) return (_t, entry) => unauth(entry);
-    const acl = await d.authorizer.aclFor(caller.policies);
-    return (table, entry) => unauth(entry) || hasMountAccess(acl, table.routePrefix + entry.path);
+    const acl = await d.authorizer.aclFor(caller.policies, caller.identity);
+    const context = requestContext(clientIp, caller.identity);
+    return (table, entry) => unauth(entry) || hasMountAccess(acl, table.routePrefix + entry.path, context);
   };
-  const visibleMounts = async (caller: Caller | null): Promise<{ table: MountTable; entry: MountEntry }[]> => {
-    const visible = await visibility(caller);
+  const visibleMounts = async (caller: Caller | null, clientIp: string): Promise<{ table: MountTable; entry: MountEntry }[]> => {
+    const visible = await visibility(caller, clientIp);
     return [d.secrets, d.auth].flatMap((table) => table.list().filter((e) => visible(table, e)).map((entry) => ({ table, entry })));
   };
 
@@ -40,7 +41,7 @@ export function internalPaths(d: InternalPathDeps): PathSpec[] {
         read: async (ctx) => {
           const secret: Record<string, unknown> = {};
           const auth: Record<string, unknown> = {};
-          for (const { table, entry } of await visibleMounts(ctx.caller)) {
+          for (const { table, entry } of await visibleMounts(ctx.caller, ctx.request.clientIp)) {
             const view = ctx.caller ? mountInfo(table, entry) : { type: entry.type, description: entry.description, options: entry.options };
             (table === d.auth ? auth : secret)[entry.path] = view;
           }
@@ -64,7 +65,8 @@ export function internalPaths(d: InternalPathDeps): PathSpec[] {
           const entry = rel === '' ? undefined : table.resolve(rel)?.mounted.entry;
           if (!entry) throw refused;
           if (!ctx.caller) throw denied();
-          if (!hasMountAccess(await d.authorizer.aclFor(ctx.caller.policies), table.routePrefix + entry.path)) throw refused;
+          const acl = await d.authorizer.aclFor(ctx.caller.policies, ctx.caller.identity);
+          if (!hasMountAccess(acl, table.routePrefix + entry.path, requestContext(ctx.request.clientIp, ctx.caller.identity))) throw refused;
           return { data: { ...mountInfo(table, entry), path: entry.path } };
         },
       },
@@ -76,7 +78,7 @@ export function internalPaths(d: InternalPathDeps): PathSpec[] {
       operations: {
         read: async (ctx) => {
           const mounts: DocumentedMount[] = [];
-          for (const { table, entry } of await visibleMounts(ctx.caller)) {
+          for (const { table, entry } of await visibleMounts(ctx.caller, ctx.request.clientIp)) {
             const resolved = table.resolve(entry.path);
             if (resolved) mounts.push({ path: table.routePrefix + entry.path, type: entry.type, specs: resolved.mounted.table.specs });
           }
@@ -91,8 +93,8 @@ export function internalPaths(d: InternalPathDeps): PathSpec[] {
  * Vault's hasMountAccess: any capability on the mount path itself, or any rule at or under it
  * that grants something other than deny.
  */
-export function hasMountAccess(acl: Acl, mountPath: string): boolean {
+export function hasMountAccess(acl: Acl, mountPath: string, context?: RequestContext): boolean {
   if (acl.isRoot) return true;
-  if (!acl.capabilities(mountPath).includes('deny')) return true;
-  return acl.hasAccessUnder?.(mountPath) ?? false;
+  if (!acl.capabilities(mountPath, context).includes('deny')) return true;
+  return acl.hasAccessUnder?.(mountPath, context) ?? false;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { bool, duration, strings } from '../../core/fields.js';
 import { definePath, type PathSpec } from '../../core/framework.js';
+import { lockoutConfigInput, lockoutExtras, lockoutView } from '../../core/lockout.js';
 import { normalizeMountPath, type MountConfigExtras, type MountEntry, type MountTable } from '../../core/mounts.js';
 import type { CoreResponse } from '../../core/request.js';
 import { getJson, putJson } from '../../storage/view.js';
@@ -39,7 +40,7 @@ const EXTRA_KEYS = Object.keys(configExtras) as (keyof typeof configExtras)[];
 export const mountFields = z.object({
   type: z.string().nullish(),
   description: z.string().nullish(),
-  config: z.object({ default_lease_ttl: ttl().nullish(), max_lease_ttl: ttl().nullish(), plugin_name: z.string().nullish(), ...configExtras }).nullish(),
+  config: z.object({ default_lease_ttl: ttl().nullish(), max_lease_ttl: ttl().nullish(), plugin_name: z.string().nullish(), user_lockout_config: lockoutConfigInput(), ...configExtras }).nullish(),
   options: options(),
   local: bool().nullish(),
   seal_wrap: bool().nullish(),
@@ -55,6 +56,7 @@ export const tuneFields = z.object({
   description: z.string().nullish(),
   options: options(),
   plugin_version: z.string().nullish(),
+  user_lockout_config: lockoutConfigInput(),
   ...tunableExtras,
 });
 type TuneFields = z.output<typeof tuneFields>;
@@ -109,6 +111,7 @@ export function tuneView(table: MountTable, entry: MountEntry): Record<string, u
     default_lease_ttl: ttls.defaultLeaseTtl,
     max_lease_ttl: ttls.maxLeaseTtl,
     ...configView(table, entry),
+    ...lockoutView(entry.config),
     ...(Object.keys(entry.options).length > 0 ? { options: entry.options } : {}),
   };
 }
@@ -116,7 +119,8 @@ export function tuneView(table: MountTable, entry: MountEntry): Record<string, u
 /** Enables a mount from sys/mounts or sys/auth fields (the caller has checked the type). */
 export async function enableMount(table: MountTable, path: string, type: string, data: MountFields, options: Record<string, string> | undefined): Promise<CoreResponse> {
   const config = data.config ?? {};
-  const extras = pickExtras(config, table);
+  // Vault 1.13+ user lockout settings: auth mounts only, stored flat in the mount's config.
+  const extras = { ...pickExtras(config, table), ...(table.routePrefix === 'auth/' ? lockoutExtras(config.user_lockout_config) : {}) };
   await table.mount({
     path, type,
     ...(data.description == null ? {} : { description: data.description }),
@@ -164,7 +168,7 @@ export async function tuneMount(table: MountTable, entry: MountEntry, data: Tune
     ...(data.max_lease_ttl === undefined ? {} : { max_lease_ttl: data.max_lease_ttl }),
     ...(data.description == null ? {} : { description: data.description }),
     ...(nextOptions ? { options: nextOptions } : {}),
-    extras: pickExtras(data, table),
+    extras: { ...pickExtras(data, table), ...(table.routePrefix === 'auth/' ? lockoutExtras(data.user_lockout_config) : {}) },
   });
   return warnings.length > 0 ? { warnings } : { noContent: true };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Authorizer } from '../../core/acl/types.js';
+import { requestContext, type Authorizer, type IdentityView } from '../../core/acl/types.js';
 import type { PolicyStore } from '../../core/acl/policy-store.js';
 import { strings } from '../../core/fields.js';
 import { definePath, type HandlerContext, type PathSpec } from '../../core/framework.js';
@@ -10,6 +10,8 @@ import { invalid, notFound } from '../../util/errors.js';
 export interface PolicyPathDeps {
   readonly policies: Pick<PolicyStore, 'get' | 'put' | 'delete' | 'list'> & Authorizer;
   readonly tokens: Pick<TokenStore, 'lookup' | 'lookupByAccessor'>;
+  /** The identity behind a token's entity: its policies count, and conditions are evaluated now. */
+  readonly identity?: { viewFor(entityId: string): IdentityView | undefined };
 }
 
 const legacyFields = z.object({ policy: z.string().optional(), rules: z.string().optional() });
@@ -93,7 +95,7 @@ export function policyPaths(deps: PolicyPathDeps): PathSpec[] {
           if (!ctx.data.token) throw invalid('missing token');
           const entry = await deps.tokens.lookup(ctx.data.token);
           if (!entry) throw invalid('invalid token');
-          return capabilities(policies, entry.policies, ctx.data);
+          return capabilities(policies, entry.policies, ctx.data, deps.identity?.viewFor(entry.entityId), ctx.request.clientIp);
         },
       },
     }),
@@ -107,7 +109,7 @@ export function policyPaths(deps: PolicyPathDeps): PathSpec[] {
           if (!ctx.data.accessor) throw invalid('missing accessor');
           const entry = await deps.tokens.lookupByAccessor(ctx.data.accessor);
           if (!entry) throw invalid('invalid accessor');
-          return capabilities(policies, entry.policies, ctx.data);
+          return capabilities(policies, entry.policies, ctx.data, deps.identity?.viewFor(entry.entityId), ctx.request.clientIp);
         },
       },
     }),
@@ -119,21 +121,27 @@ export function policyPaths(deps: PolicyPathDeps): PathSpec[] {
       operations: {
         update: async (ctx) => {
           if (!ctx.caller) throw invalid('missing token');
-          return capabilities(policies, ctx.caller.policies, ctx.data);
+          return capabilities(policies, ctx.caller.policies, ctx.data, ctx.caller.identity, ctx.request.clientIp);
         },
       },
     }),
   ];
 }
 
-/** `{"<path>": [...]}` per path, and `capabilities` too when one path was asked (as Vault). */
-async function capabilities(authorizer: Authorizer, policyNames: readonly string[], data: CapabilityFields): Promise<CoreResponse> {
+/**
+ * `{"<path>": [...]}` per path, and `capabilities` too when one path was asked (as Vault). What
+ * applies now: identity policies included, conditions evaluated against this request's address
+ * and the current time; a disabled entity's token has none.
+ */
+async function capabilities(authorizer: Authorizer, policyNames: readonly string[], data: CapabilityFields, identity: IdentityView | undefined, clientIp: string): Promise<CoreResponse> {
   const paths = data.paths && data.paths.length > 0 ? data.paths : data.path ?? [];
   if (paths.length === 0) throw invalid('paths must be supplied');
-  const acl = await authorizer.aclFor(policyNames);
+  const acl = await authorizer.aclFor(policyNames, identity);
+  const context = requestContext(clientIp, identity);
+  const of = (p: string): string[] => (identity?.disabled ? ['deny'] : acl.capabilities(p, context));
   // fromEntries defines own properties, so a path named "__proto__" is only a key.
-  const out = Object.fromEntries(paths.map((p) => [p, acl.capabilities(p)] as const)) as Record<string, unknown>;
-  if (paths.length === 1) out['capabilities'] = acl.capabilities(paths[0]!);
+  const out = Object.fromEntries(paths.map((p) => [p, of(p)] as const)) as Record<string, unknown>;
+  if (paths.length === 1) out['capabilities'] = of(paths[0]!);
   return { data: out };
 }
 
