@@ -8,7 +8,7 @@ import { CofferError, invalid } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { ChainedDevice } from './chain.js';
 import { DEVICE_TYPES, UnusableDevice } from './devices/index.js';
-import { requestEntry, responseEntry, type EntrySource } from './format.js';
+import { requestEntryText, responseEntryText, sharedParts, type EntrySource, type SharedParts } from './format.js';
 import { CallerHashCache, Salter, cachedHasher, rawHasher, type ValueHasher } from './hmac.js';
 import { GENESIS_HASH, checkpointMacValid } from './line.js';
 import { assertKnownOptions, parseCommonOptions, type CommonOptions } from './options.js';
@@ -74,10 +74,11 @@ interface Active {
   readonly callerHashes: CallerHashCache;
 }
 
-/** Per request: the mount it hit and, per device, the hashes already computed. */
+/** Per request: the mount it hit and, per device, the hashes and shared entry parts already computed. */
 interface RequestCache {
-  mount: MountRef | undefined;
+  readonly mount: MountRef | undefined;
   readonly hashes: Map<string, Map<string, string>>;
+  readonly parts: Map<string, SharedParts>;
 }
 
 /**
@@ -111,17 +112,17 @@ export class AuditBroker implements AuditSink {
     if (NOT_AUDITED.has(path.replace(/\/$/, ''))) return;
     const devices = this.#active();
     if (devices.length === 0) return;
-    const src = this.#source(req, path, caller);
-    await this.#write(devices, req, caller, (d, hash) => requestEntry(src, hash, d.opts));
+    const [src, cache] = this.#source(req, path, caller);
+    await this.#write(devices, src, cache, (_d, _hash, parts) => requestEntryText(parts));
   }
 
   async logResponse(req: CoreRequest, path: string, caller: Caller | null, res: CoreResponse | undefined, error: unknown): Promise<void> {
     if (NOT_AUDITED.has(path.replace(/\/$/, ''))) return;
     const devices = this.#active();
     if (devices.length === 0) return;
-    const src = this.#source(req, path, caller);
+    const [src, cache] = this.#source(req, path, caller);
     try {
-      await this.#write(devices, req, caller, (d, hash) => responseEntry(src, res, hash, d.opts, error));
+      await this.#write(devices, src, cache, (d, hash, parts) => responseEntryText(src, parts, res, hash, d.opts, error));
     } finally {
       this.#cache.delete(req);
     }
@@ -133,28 +134,32 @@ export class AuditBroker implements AuditSink {
     return this.#devices;
   }
 
-  #source(req: CoreRequest, path: string, caller: Caller | null): EntrySource {
+  #source(req: CoreRequest, path: string, caller: Caller | null): [EntrySource, RequestCache] {
     let cache = this.#cache.get(req);
     if (!cache) {
-      cache = { mount: this.#deps.mountOf?.(path), hashes: new Map() };
+      cache = { mount: this.#deps.mountOf?.(path), hashes: new Map(), parts: new Map() };
       this.#cache.set(req, cache);
     }
-    return { req, path, caller, mount: cache.mount };
+    return [{ req, path, caller, mount: cache.mount }, cache];
   }
 
   async #write(
-    devices: readonly Active[], req: CoreRequest, caller: Caller | null, build: (d: Active, hash: ValueHasher) => Record<string, unknown>,
+    devices: readonly Active[], src: EntrySource, cache: RequestCache, build: (d: Active, hash: ValueHasher, parts: SharedParts) => string,
   ): Promise<void> {
-    const hashes = this.#cache.get(req)?.hashes ?? new Map<string, Map<string, string>>();
+    const { caller } = src;
     const settled = await Promise.allSettled(devices.map((d) => {
       let body: string;
       try {
-        let memo = hashes.get(d.entry.uuid);
+        const id = d.entry.uuid;
+        let memo = cache.hashes.get(id);
         if (!memo) {
-          hashes.set(d.entry.uuid, (memo = new Map()));
+          cache.hashes.set(id, (memo = new Map()));
           if (caller) d.callerHashes.seed(caller, memo);
         }
-        body = JSON.stringify(build(d, d.opts.logRaw ? rawHasher : cachedHasher(d.salter, memo)));
+        const hash = d.opts.logRaw ? rawHasher : cachedHasher(d.salter, memo);
+        let parts = cache.parts.get(id);
+        if (!parts) cache.parts.set(id, (parts = sharedParts(src, hash, d.opts)));
+        body = build(d, hash, parts);
         if (caller) d.callerHashes.remember(caller, memo);
       } catch (e) {
         return Promise.reject(e);

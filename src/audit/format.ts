@@ -47,6 +47,34 @@ export function responseEntry(
   });
 }
 
+/** The JSON text of what both entries of a request share (auth, request): built once per request and device. */
+export interface SharedParts {
+  readonly auth: string;
+  readonly request: string;
+}
+
+export function sharedParts(src: EntrySource, hash: ValueHasher, opts: FormatOptions): SharedParts {
+  return { auth: JSON.stringify(callerAuth(src.caller, hash, opts)), request: JSON.stringify(requestPart(src, hash, opts)) };
+}
+
+/** requestEntry as text, from the shared parts (same fields, same order). */
+export function requestEntryText(parts: SharedParts, error?: unknown): string {
+  return `{"time":"${new Date().toISOString()}","type":"request","auth":${parts.auth},"request":${parts.request}${errorField(error)}}`;
+}
+
+/** responseEntry as text, from the shared parts (same fields, same order). */
+export function responseEntryText(
+  src: EntrySource, parts: SharedParts, res: CoreResponse | undefined, hash: ValueHasher, opts: FormatOptions, error?: unknown,
+): string {
+  const response = res === undefined ? '{}' : JSON.stringify(responsePart(src, res, hash, opts));
+  return `{"time":"${new Date().toISOString()}","type":"response","auth":${parts.auth},"request":${parts.request}${response === '{}' ? '' : `,"response":${response}`}${errorField(error)}}`;
+}
+
+function errorField(error: unknown): string {
+  const text = errorText(error);
+  return text === undefined ? '' : `,"error":${JSON.stringify(text)}`;
+}
+
 function callerAuth(caller: Caller | null, hash: ValueHasher, opts: FormatOptions): Record<string, unknown> {
   if (!caller) return {};
   return compact({

@@ -1,4 +1,5 @@
 import { Barrier } from '../barrier/index.js';
+import { ClusterInfo } from './cluster.js';
 import { AuditBroker } from '../audit/broker.js';
 import { mountResolver } from '../audit/mount-ref.js';
 import { auditPaths } from '../engines/sys/paths-audit.js';
@@ -75,6 +76,7 @@ export interface Core {
   readonly auth: MountTable;
   readonly leases: ExpirationManager;
   readonly scheduler: Scheduler;
+  readonly cluster: ClusterInfo;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export interface Core {
 export async function createCore(options: CoreOptions): Promise<Core> {
   const { storage, logger } = options;
   const barrier = new Barrier(storage, options.rotationThreshold === undefined ? {} : { rotationThreshold: options.rotationThreshold });
+  const cluster = new ClusterInfo(barrier);
   const systemTtl = { defaultLeaseTtl: options.defaultLeaseTtl, maxLeaseTtl: options.maxLeaseTtl };
   const tokens = new TokenStore(new PrefixView(barrier, 'sys/token/'));
   // Entities and groups (sys/identity/ in the barrier); aliases name auth mounts by accessor.
@@ -193,6 +196,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   seal = new SealController(storage, barrier, {
     initialize: async ({ rootToken }) => {
+      await cluster.load();
       await tokens.load();
       await policies.load();
       await audit.load();
@@ -207,6 +211,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       return { rootToken: token };
     },
     unsealed: async () => {
+      await cluster.load();
       await tokens.load();
       await policies.load();
       await audit.load();
@@ -220,6 +225,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       logger.info('unsealed');
     },
     sealing: async () => {
+      cluster.unload();
       await scheduler.stop();
       await leases.stop();
       secrets.unload();
@@ -254,7 +260,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   });
 
   return {
-    barrier, seal, pipeline, tokens, secrets, auth, leases, scheduler,
+    barrier, seal, pipeline, tokens, secrets, auth, leases, scheduler, cluster,
     close: async () => {
       await sealRef.seal();
       await storage.close();

@@ -10,6 +10,8 @@ export interface SealEndpointDeps {
   readonly seal: SealController;
   readonly storageType: string;
   readonly clusterName: string;
+  /** Known only while unsealed, as in Vault. */
+  readonly clusterId: () => string | undefined;
 }
 
 export type SealRoute = (method: string, body: Record<string, unknown>, query: URLSearchParams) => Promise<{ status: number; body?: unknown }>;
@@ -19,7 +21,7 @@ export function sealRoutes(d: SealEndpointDeps): ReadonlyMap<string, SealRoute> 
     const s = d.seal.status();
     return {
       ...s, version: VERSION, build_date: BUILD_DATE, migration: false, recovery_seal: false, storage_type: d.storageType,
-      ...(s.sealed ? {} : { cluster_name: d.clusterName }),
+      ...(s.sealed ? {} : { cluster_name: d.clusterName, cluster_id: d.clusterId() ?? '' }),
     };
   };
   const routes = new Map<string, SealRoute>();
@@ -67,7 +69,7 @@ export function sealRoutes(d: SealEndpointDeps): ReadonlyMap<string, SealRoute> 
       initialized: state !== 'uninitialized', sealed: state !== 'unsealed', standby: false, performance_standby: false,
       replication_performance_mode: 'disabled', replication_dr_mode: 'disabled',
       server_time_utc: Math.floor(Date.now() / 1000), version: VERSION,
-      ...(state === 'unsealed' ? { cluster_name: d.clusterName } : {}),
+      ...(state === 'unsealed' ? { cluster_name: d.clusterName, cluster_id: d.clusterId() ?? '' } : {}),
     };
     return { status, body: method === 'HEAD' ? undefined : body };
   });

@@ -55,7 +55,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   const app: FastifyInstance = await buildApp({
     pipeline: core.pipeline,
-    sealRoutes: sealRoutes({ seal: core.seal, storageType: config.storage.type, clusterName: config.clusterName }),
+    sealRoutes: sealRoutes({ seal: core.seal, storageType: config.storage.type, clusterName: config.clusterName, clusterId: () => core.cluster.id }),
     logger,
   });
   const listeners: Listening[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { requestEntry, responseEntry } from '../../src/audit/format.js';
+import { requestEntry, requestEntryText, responseEntry, responseEntryText, sharedParts } from '../../src/audit/format.js';
 import { Salter, cachedHasher, hashStructure } from '../../src/audit/hmac.js';
 import { chainLine, parseChainLine } from '../../src/audit/line.js';
 import type { Caller } from '../../src/core/framework.js';
@@ -64,4 +64,22 @@ test('a chained line checks its own hash; any byte changed before the hash break
     assert.ok(bad === undefined || !bad.intact, `byte ${i}`);
   }
   assert.equal(parseChainLine(`prefix ${line.text}`)?.intact, true, 'a prefix is skipped');
+});
+
+test('the text entries the broker writes are the object entries, field for field and in order', () => {
+  const caller: Caller = {
+    token: 't0k3n', tokenId: 'b'.repeat(64), accessor: 'acc', policies: ['p'], entityId: '', displayName: 'd', meta: {}, tokenType: 'batch', isRoot: false,
+  };
+  const req: CoreRequest = { id: 'r', operation: 'read', path: 'kv/x', data: {}, token: 't0k3n', clientIp: '::1', headers: {}, wrapTtl: undefined, namespace: 'root' };
+  const src = { req, path: 'kv/x', caller, mount: undefined };
+  const opts = { hmacAccessor: true, elideListResponses: false };
+  const h = cachedHasher(salter, new Map());
+  const parts = sharedParts(src, h, opts);
+  const strip = (o: Record<string, unknown>): string => JSON.stringify({ ...o, time: 'T' });
+  for (const error of [undefined, new Error('x')]) {
+    assert.equal(strip(JSON.parse(requestEntryText(parts, error)) as Record<string, unknown>), strip(requestEntry(src, h, opts, error)));
+    for (const res of [undefined, {}, { data: { k: 'v' }, warnings: ['w'] }]) {
+      assert.equal(strip(JSON.parse(responseEntryText(src, parts, res, h, opts, error)) as Record<string, unknown>), strip(responseEntry(src, res, h, opts, error)));
+    }
+  }
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { kvV2Path } from '../../src/sdk/index.js';
 import { startDevServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { coffer, expectExit } from './cli-runner.js';
@@ -82,6 +83,12 @@ test('kv list, delete, undelete, destroy, rollback and metadata get/put/delete',
   const metaJson = JSON.parse(expectExit(await coffer(['kv', 'metadata', 'get', '--format', 'json', 'secret/app/a'], env), 0, 'json').stdout) as { data: { current_version: number } };
   assert.equal(metaJson.data.current_version, 4);
   assert.equal(expectExit(await coffer(['kv', 'metadata', 'get', '--field', 'current_version', 'secret/app/a'], env), 0, 'field').stdout, '4');
+  // `--cas-required` before the path (its optional value must not swallow the path), and `=false`.
+  expectExit(await coffer(['kv', 'metadata', 'put', '--cas-required', 'secret/app/b'], env), 0, 'cas-required');
+  assert.equal((await s.call('GET', 'secret/metadata/app/b')).body.data.cas_required, true);
+  expectExit(await coffer(['kv', 'metadata', 'put', '-cas-required=false', 'secret/app/b'], env), 0, 'cas-required=false');
+  assert.equal((await s.call('GET', 'secret/metadata/app/b')).body.data.cas_required, false);
+  assert.equal((await coffer(['kv', 'metadata', 'put', '--cas-required', 'maybe', 'secret/app/b'], env)).code, 1);
   assert.equal(expectExit(await coffer(['kv', 'metadata', 'delete', 'secret/app/a'], env), 0, 'metadata delete').stdout, 'Success! Data deleted (if it existed) at: secret/metadata/app/a\n');
   assert.equal((await s.call('GET', 'secret/metadata/app/a')).status, 404);
   assert.equal((await coffer(['kv', 'metadata', 'get', 'secret/app/a'], env)).code, 2);
@@ -116,4 +123,13 @@ test('kv on a KV v1 mount: plain paths, no metadata; a denied preflight is exit 
   const token = expectExit(await coffer(['kv', 'get', '-wrap-ttl=5m', '-field=wrapping_token', 'secret/wrapped'], env), 0, 'wrapping token').stdout;
   const unwrapped = await s.call('POST', 'sys/wrapping/unwrap', { token });
   assert.equal(unwrapped.body.data.data.pw, 'w1');
+});
+
+test('kvV2Path builds the v2 API paths as the Vault CLI does', () => {
+  assert.equal(kvV2Path('secret/app/db', 'secret/', 'data'), 'secret/data/app/db');
+  assert.equal(kvV2Path('secret', 'secret/', 'metadata'), 'secret/metadata');
+  assert.equal(kvV2Path('secret/', 'secret/', 'metadata'), 'secret/metadata');
+  assert.equal(kvV2Path('teams/a/x', 'teams/a/', 'destroy'), 'teams/a/destroy/x');
+  // A mount reported with a prefix the path lacks (a namespace): leading mount segments are dropped.
+  assert.equal(kvV2Path('secret/foo', 'ns1/secret/', 'data'), 'secret/data/foo');
 });

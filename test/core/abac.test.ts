@@ -13,6 +13,7 @@ import type { Acl, IdentityView, RequestContext } from '../../src/core/acl/types
 import type { Operation } from '../../src/core/request.js';
 import { CofferError } from '../../src/util/errors.js';
 import { InmemStorage } from '../../src/storage/inmem.js';
+import { putJson } from '../../src/storage/view.js';
 
 const acl = (texts: string[], identity?: IdentityView): Acl => compileAcl(texts.map((t, i) => ({ ...parsePolicy(t), name: `p${i}` })), identity);
 /** 2024-01-01 was a Monday. */
@@ -274,4 +275,17 @@ test('PolicyStore: identity policies join the set, templated ACLs follow the ide
   assert.deepEqual(a2.capabilities('secret/alicia', ctx()), ['read']);
   assert.deepEqual(a2.capabilities('shared/x', ctx()), ['deny'], 'the group policy is gone with the membership');
   assert.deepEqual((await store.aclFor(['own'])).capabilities('secret/alice', ctx()), ['deny'], 'no identity, no template');
+});
+
+test('a stored policy with a directive this version does not know still loads; that stanza never applies', async () => {
+  const storage = new InmemStorage();
+  const store = new PolicyStore(storage);
+  await store.load();
+  // Written by an earlier version, which accepted any {{...}}: not through put(), which refuses it now.
+  await putJson(storage, 'legacy', { name: 'legacy', policy: 'path "a/{{identity.entity.nickname}}" { capabilities = ["read"] }\npath "b/*" { capabilities = ["read"] }' });
+  const a = await store.aclFor(['legacy'], identity({ entityName: 'x', cacheKey: 'e@1' }));
+  assert.deepEqual(a.capabilities('a/x', ctx()), ['deny']);
+  assert.deepEqual(a.capabilities('a/{{identity.entity.nickname}}', ctx()), ['deny']);
+  assert.deepEqual(a.capabilities('b/c', ctx()), ['read']);
+  await assert.rejects(store.put('again', 'path "a/{{identity.entity.nickname}}" { capabilities = ["read"] }'), /unknown template directive/);
 });

@@ -1,12 +1,14 @@
 /**
  * The identity/ mount over real HTTP: Vault's paths, fields and response shapes; entities made by
  * a real userpass login; group policies deciding the very next request; disabled entities; the
- * default policy's templated self-read; the records surviving a restart on SQLite; and hvac.
+ * default policy's templated self-read; the records surviving a restart on SQLite; external
+ * groups fed from a real JWT login's groups claim; and hvac's identity client.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SignJWT, exportSPKI, generateKeyPair } from 'jose';
 import { hvacPython, runPython } from '../compat/python.js';
 import { startDevServer, type TestServer } from '../helpers/server.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -282,4 +284,40 @@ test('hvac: the identity secrets engine client works unchanged', async (t) => {
     created: ['aliases', 'id', 'name'], read_name: 'hv-user', by_name: true, policies: ['a', 'b'], alias_entity: true,
     group_members: true, group_by_name: true, listed: true, lookup: true, group_alias: 'claim', gone: 204,
   });
+});
+
+test('external groups are fed from a JWT groups claim at login; old tokens follow at once', async () => {
+  const s = await startDevServer();
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const issuer = 'https://ci.example';
+  assert.equal((await s.call('POST', 'sys/auth/jwt', { type: 'jwt' })).status, 204);
+  const accessor = (await s.call('GET', 'sys/auth')).body.data['jwt/'].accessor as string;
+  assert.equal((await s.call('POST', 'auth/jwt/config', { jwt_validation_pubkeys: [await exportSPKI(publicKey)], bound_issuer: issuer })).status, 204);
+  assert.equal((await s.call('POST', 'auth/jwt/role/ci', {
+    role_type: 'jwt', user_claim: 'sub', bound_audiences: 'coffer', groups_claim: 'groups', token_policies: 'default', token_ttl: '10m',
+  })).status, 204);
+  await s.call('PUT', 'sys/policies/acl/deploy', { policy: 'path "secret/data/deploy/*" { capabilities = ["read"] }' });
+  await s.call('POST', 'secret/data/deploy/key', { data: { k: 1 } });
+  const group = (await s.call('POST', 'identity/group', { name: 'deployers', type: 'external', policies: ['deploy'] })).body.data.id as string;
+  assert.equal((await s.call('POST', 'identity/group-alias', { name: 'deploy-team', mount_accessor: accessor, canonical_id: group })).status, 200);
+
+  const login = async (groups: string[]) => {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await new SignJWT({ sub: 'repo:acme/api', aud: 'coffer', iss: issuer, iat: now, exp: now + 300, groups })
+      .setProtectedHeader({ alg: 'RS256' }).sign(privateKey);
+    const r = await s.call('POST', 'auth/jwt/login', { role: 'ci', jwt }, { 'X-Vault-Token': '' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.auth as { client_token: string; entity_id: string; identity_policies: string[] };
+  };
+  const first = await login(['deploy-team', 'other']);
+  assert.deepEqual(first.identity_policies, ['deploy']);
+  assert.deepEqual((await s.call('GET', `identity/group/id/${group}`)).body.data.member_entity_ids, [first.entity_id]);
+  const read = () => s.call('GET', 'secret/data/deploy/key', undefined, as(first.client_token));
+  assert.equal((await read()).status, 200);
+
+  const second = await login(['other']);
+  assert.equal(second.entity_id, first.entity_id, 'same subject, same entity');
+  assert.deepEqual(second.identity_policies, []);
+  assert.equal((await read()).status, 403, 'the claim no longer names the group: the earlier token loses it too');
+  assert.deepEqual((await s.call('GET', `identity/group/id/${group}`)).body.data.member_entity_ids, []);
 });

@@ -122,3 +122,16 @@ test('init 5/3, unseal with 3 distinct shares, seal, restart sealed, unseal agai
     assert.equal(haystack.includes(Buffer.from(rootToken.slice(4))), false, 'root token body found in storage');
   });
 });
+
+test('cluster_id appears once unsealed and stays the same across restarts; step-down is a 204 no-op', async () => {
+  const { startDevServer } = await import('../helpers/server.js');
+  const dir = tmpDir('cluster-id');
+  let s = await startDevServer({ dataDir: dir });
+  const first = (await s.call('GET', 'sys/seal-status')).body.cluster_id as string;
+  assert.match(first, /^[0-9a-f-]{36}$/);
+  assert.equal((await s.call('GET', 'sys/health')).body.cluster_id, first);
+  assert.equal((await s.call('PUT', 'sys/step-down')).status, 204);
+  await s.server.close();
+  s = await startDevServer({ dataDir: dir });
+  assert.equal((await s.call('GET', 'sys/seal-status')).body.cluster_id, first);
+});

@@ -81,6 +81,9 @@ async function serve(opts: ServerOptions): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // logrotate sends SIGHUP; audit devices reopen their files on it while unsealed. A listener
+  // here keeps Node's default (exit) from killing a sealed server.
+  process.on('SIGHUP', () => undefined);
 }
 
 /** `coffer server`: runs the server in this process until SIGINT/SIGTERM. */

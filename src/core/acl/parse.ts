@@ -8,7 +8,7 @@
  * Every problem is a CofferError 'invalid_request' whose message names the path stanza.
  */
 import { tryParseDuration } from '../../config/duration.js';
-import { readDocument } from '../../config/load.js';
+import { readDocument } from '../../util/hcl/index.js';
 import { ConfigError, isPlainObject, type LineLookup, type PlainObject } from '../../config/schema.js';
 import { CofferError } from '../../util/errors.js';
 import { parseConditions, type ParsedConditions } from './conditions.js';
@@ -65,7 +65,7 @@ const fail = (message: string): never => {
   throw new CofferError('invalid_request', `failed to parse policy: ${message}`);
 };
 
-export interface ParseOptions {
+interface ParseOptions {
   /**
    * Reading a policy stored by an earlier version, which took any `{{...}}`: an unknown template
    * directive then makes its stanza never apply (Vault's behaviour) instead of failing the policy.
@@ -74,7 +74,16 @@ export interface ParseOptions {
 }
 
 /** Parses policy text, HCL or JSON (JSON when it starts with `{`, as Vault's HCL reader decides). */
-export function parsePolicy(text: string, options: ParseOptions = {}): ParsedPolicy {
+export function parsePolicy(text: string): ParsedPolicy {
+  return parseWith(text, {});
+}
+
+/** Parses a policy read back from storage (see ParseOptions.stored). */
+export function parseStoredPolicy(text: string): ParsedPolicy {
+  return parseWith(text, { stored: true });
+}
+
+function parseWith(text: string, options: ParseOptions): ParsedPolicy {
   if (Buffer.byteLength(text, 'utf8') > MAX_POLICY_BYTES) fail(`policy is larger than ${MAX_POLICY_BYTES} bytes`);
   const format = text.replace(/^\uFEFF/, '').trimStart().startsWith('{') ? 'json' : 'hcl';
   let doc: { tree: unknown; lines: LineLookup };

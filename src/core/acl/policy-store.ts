@@ -4,7 +4,7 @@ import { collectKeys, getJson, putJson } from '../../storage/view.js';
 import { CofferError, invalid } from '../../util/errors.js';
 import { compileAcl } from './acl.js';
 import { DEFAULT_POLICY, RESPONSE_WRAPPING_POLICY } from './builtin.js';
-import { parsePolicy, type ParsedPolicy } from './parse.js';
+import { parsePolicy, parseStoredPolicy, type ParsedPolicy } from './parse.js';
 import { ROOT_ACL, type Acl, type Authorizer, type IdentityView } from './types.js';
 
 const storedSchema = z.object({ name: z.string(), policy: z.string() });
@@ -150,7 +150,7 @@ export class PolicyStore implements Authorizer {
     let parsed: ParsedPolicy | null = null;
     if (stored) {
       // It parsed when written. If it no longer does, fail the request: skipping it could drop a deny.
-      try { parsed = { ...parsePolicy(stored.policy, { stored: true }), name }; } catch (e) {
+      try { parsed = { ...parseStoredPolicy(stored.policy), name }; } catch (e) {
         throw new CofferError('internal', `stored policy "${name}" cannot be parsed`, { cause: e });
       }
     }

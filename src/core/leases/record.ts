@@ -62,11 +62,13 @@ const HOUR = 3_600_000;
 const pad = (n: number, width: number): string => String(Math.max(0, Math.floor(n))).padStart(width, '0');
 
 /**
- * The due index: `due/<hour>/<second>/<ms>_<id>`. Sorted listing yields leases in due order
- * without reading a record, so a restart loads the soonest first, in small folders.
+ * The due index: `due/<hour>/<second>/<ms>/<ms>_<id>`. Sorted listing yields leases in due
+ * order without reading a record, so a restart loads the soonest first; folders down to the
+ * millisecond keep every listing small (SQLite lists synchronously), even when a quarter of a
+ * million leases end in the same second.
  */
 export function dueKey(time: number, id: string): string {
-  return `due/${pad(time / HOUR, 8)}/${pad(time / 1000, 11)}/${pad(time, 14)}_${encodeId(id)}`;
+  return `due/${pad(time / HOUR, 8)}/${pad(time / 1000, 11)}/${pad(time % 1000, 3)}/${pad(time, 14)}_${encodeId(id)}`;
 }
 
 export function parseDueEntry(name: string): { time: number; id: string } | undefined {

@@ -76,21 +76,21 @@ export class LeaseStore {
   }
 
   /**
-   * Walks the due index in time order, one second-folder at a time: `visit` gets that folder's
-   * entries. Returns early when `visit` returns false.
+   * Walks the due index in time order, one millisecond-folder at a time: `visit` gets that
+   * folder's entries. Returns early when `visit` returns false.
    */
   async walkDue(visit: (entries: { time: number; id: string; key: string }[]) => Promise<boolean>): Promise<void> {
-    for (const hour of await this.#s.list('due/')) {
-      if (!hour.endsWith('/')) continue;
-      for (const second of await this.#s.list(`due/${hour}`)) {
-        if (!second.endsWith('/')) continue;
-        const folder = `due/${hour}${second}`;
-        const entries: { time: number; id: string; key: string }[] = [];
-        for (const name of await this.#s.list(folder)) {
-          const parsed = name.endsWith('/') ? undefined : parseDueEntry(name);
-          if (parsed) entries.push({ ...parsed, key: folder + name });
+    const folders = async (prefix: string): Promise<string[]> => (await this.#s.list(prefix)).filter((k) => k.endsWith('/')).map((k) => prefix + k);
+    for (const hour of await folders('due/')) {
+      for (const second of await folders(hour)) {
+        for (const ms of await folders(second)) {
+          const entries: { time: number; id: string; key: string }[] = [];
+          for (const name of await this.#s.list(ms)) {
+            const parsed = name.endsWith('/') ? undefined : parseDueEntry(name);
+            if (parsed) entries.push({ ...parsed, key: ms + name });
+          }
+          if (!(await visit(entries))) return;
         }
-        if (!(await visit(entries))) return;
       }
     }
   }

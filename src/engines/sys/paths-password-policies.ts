@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import { readDocument } from '../../config/load.js';
-import { ConfigError, isPlainObject } from '../../config/schema.js';
+import { ConfigError, isPlainObject, readDocument } from '../../util/hcl/index.js';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import type { Storage } from '../../storage/types.js';
 import { getJson, putJson } from '../../storage/view.js';

@@ -14,5 +14,11 @@ export function sealPaths(seal: () => Promise<void>): PathSpec[] {
         },
       },
     }),
+    definePath({
+      pattern: 'step-down',
+      help: 'Asks the active node to step down. Without HA there is no other node, so it is a no-op (204), as in Vault.',
+      sudo: true,
+      operations: { update: async () => ({ noContent: true }) },
+    }),
   ];
 }
