@@ -17,7 +17,7 @@ test('login with a token: verified, stored in ~/.coffer-token (0600), used by la
 
   const out = expectExit(await coffer(['login', child.client_token], env), 0, 'login TOKEN');
   assert.match(out.stdout, /^Success! You are now authenticated\./);
-  assert.match(out.stdout, new RegExp(`\\ntoken\\s+${child.client_token.replace('.', '\\.')}\\ntoken_accessor\\s+${child.accessor}\\ntoken_duration\\s+\\d+m\\d+s\\ntoken_renewable\\s+true\\ntoken_policies\\s+\\[default\\]\\n`));
+  assert.match(out.stdout, new RegExp(`\\ntoken\\s+${child.client_token.replace('.', '\\.')}\\ntoken_accessor\\s+${child.accessor}\\ntoken_duration\\s+(?:\\d+h)?(?:\\d+m)?(?:\\d+s)?\\ntoken_renewable\\s+true\\ntoken_policies\\s+\\[default\\]\\n`));
   assert.match(out.stdout, /token_meta_team\s+web/);
   const file = join(home, '.coffer-token');
   assert.equal(readFileSync(file, 'utf8'), child.client_token);
