@@ -194,32 +194,30 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     for (const m of BUILTIN_AUTH_MOUNTS) if (!auth.get(m.path)) await auth.mount(m);
   };
 
+  /** What every opening of the barrier loads, at init and at each unseal, in dependency order. */
+  const loadServices = async (): Promise<void> => {
+    await cluster.load();
+    await tokens.load();
+    await policies.load();
+    await audit.load();
+    await identity.load();
+    // <wire:load-on-unseal>
+    await secrets.load();
+    await auth.load();
+    await ensureBuiltins();
+  };
+
   seal = new SealController(storage, barrier, {
     initialize: async ({ rootToken }) => {
-      await cluster.load();
-      await tokens.load();
-      await policies.load();
-      await audit.load();
-      await identity.load();
-      // <wire:load-on-init>
-      await secrets.load();
-      await auth.load();
-      await ensureBuiltins();
+      await loadServices();
       const { token } = await tokens.create({
         ...(rootToken === undefined ? {} : { token: rootToken }), parentId: null, policies: ['root'], displayName: 'root', ttl: 0, path: 'auth/token/root',
       });
       return { rootToken: token };
     },
+    createRootToken: async () => (await tokens.create({ parentId: null, policies: ['root'], displayName: 'root', ttl: 0, path: 'auth/token/root' })).token,
     unsealed: async () => {
-      await cluster.load();
-      await tokens.load();
-      await policies.load();
-      await audit.load();
-      await identity.load();
-      // <wire:load-on-unseal>
-      await secrets.load();
-      await auth.load();
-      await ensureBuiltins();
+      await loadServices();
       leases.start(); // loads behind serving: returns at once
       await scheduler.start();
       logger.info('unsealed');

@@ -6,6 +6,7 @@ import {
 } from '../barrier/shamir.js';
 import type { Storage } from '../storage/types.js';
 import { CofferError, invalid } from '../util/errors.js';
+import { RootGeneration, type GenerateRootStatus } from './generate-root.js';
 
 const SEAL_CONFIG = 'core/seal-config';
 const ROOT_KEY = 'core/root-key';
@@ -39,6 +40,8 @@ export interface SealHooks {
   unsealed(): Promise<void>;
   /** Runs before the barrier closes. */
   sealing(): Promise<void>;
+  /** Creates a new root token (sys/generate-root at the quorum); returns the token. */
+  createRootToken(): Promise<string>;
 }
 
 /**
@@ -51,6 +54,7 @@ export class SealController {
   readonly #hooks: SealHooks;
   #state: SealState = { kind: 'uninitialized' };
   #rekey: RekeyState | null = null;
+  readonly #rootGen: RootGeneration;
   /** Serializes state changes: two unseal calls never race into the barrier. */
   #lock: Promise<unknown> = Promise.resolve();
 
@@ -58,6 +62,16 @@ export class SealController {
     this.#storage = storage;
     this.#barrier = barrier;
     this.#hooks = hooks;
+    this.#rootGen = new RootGeneration({
+      threshold: () => this.#unsealedConfig().secret_threshold,
+      checkShare: (key) => this.#checkShare(key, this.#unsealedConfig()),
+      proveQuorum: async (shares) => {
+        const threshold = this.#unsealedConfig().secret_threshold;
+        assertCombinable(shares);
+        (await this.#decryptRootKey(await combineShares(shares, threshold))).fill(0);
+      },
+      createRootToken: () => this.#hooks.createRootToken(),
+    });
   }
 
   /** Reads the stored seal config: a started server is sealed if initialized. */
@@ -154,6 +168,7 @@ export class SealController {
       } finally {
         this.#barrier.seal();
         this.#rekey = null;
+        this.#rootGen.reset();
         this.#state = { kind: 'sealed', config: s.config, progress: [], nonce: randomUUID() };
       }
     });
@@ -187,8 +202,7 @@ export class SealController {
       const r = this.#rekey;
       if (!r) throw invalid('no rekey in progress');
       if (typeof nonce !== 'string' || nonce !== r.nonce) throw invalid('incorrect nonce');
-      const share = decodeShare(key, config.secret_threshold === 1 ? KEY_BYTES : SHARE_BYTES);
-      if (!isKnownShare(share, await this.#readShareDigests())) throw invalid('unseal key is not one of the key shares of this server');
+      const share = await this.#checkShare(key, config);
       if (!r.progress.some((p) => Buffer.compare(p, share) === 0)) r.progress.push(share);
       if (r.progress.length < config.secret_threshold) return this.rekeyStatus();
       const progress = r.progress;
@@ -208,6 +222,23 @@ export class SealController {
       this.#state = { kind: 'unsealed', config: next };
       return { ...this.rekeyStatus(), nonce: r.nonce, complete: true, keys };
     });
+  }
+
+  generateRootStatus(): GenerateRootStatus { return this.#rootGen.status(); }
+
+  generateRootInit(otp: unknown, pgpKey: unknown): GenerateRootStatus { return this.#rootGen.init(otp, pgpKey); }
+
+  generateRootCancel(): void { this.#rootGen.cancel(); }
+
+  /** Adds one unseal key to the root generation; the last one returns the new root token XORed with the OTP. */
+  generateRootUpdate(key: unknown, nonce: unknown): Promise<GenerateRootStatus> {
+    return this.#serial(() => this.#rootGen.update(key, nonce));
+  }
+
+  async #checkShare(key: unknown, config: SealConfig): Promise<Uint8Array> {
+    const share = decodeShare(key, config.secret_threshold === 1 ? KEY_BYTES : SHARE_BYTES);
+    if (!isKnownShare(share, await this.#readShareDigests())) throw invalid('unseal key is not one of the key shares of this server');
+    return share;
   }
 
   async #openBarrier(shares: Uint8Array[], threshold: number): Promise<void> {

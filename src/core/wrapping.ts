@@ -3,7 +3,8 @@ import type { Storage } from '../storage/types.js';
 import { getJson, putJson } from '../storage/view.js';
 import { invalid, notFound } from '../util/errors.js';
 import type { ResponseStage } from './pipeline.js';
-import type { AuthResult, CoreResponse, WrapInfo } from './request.js';
+import type { WrapInfo } from './request.js';
+import { responseBody, type ResponseBody } from './response-body.js';
 import type { TokenEntry } from './tokens/entry.js';
 import type { TokenStore } from './tokens/store.js';
 
@@ -11,19 +12,6 @@ import type { TokenStore } from './tokens/store.js';
 export const RESPONSE_WRAPPING_POLICY = 'response-wrapping';
 /** Vault's message for a wrapping token that is unknown, expired or already used. */
 export const INVALID_WRAPPING_TOKEN = 'wrapping token is not valid or does not exist';
-
-/** What a wrapping token holds: the original response as Vault's HTTP body, which unwrap returns as is. */
-export interface WrappedResponse {
-  request_id: string;
-  lease_id: string;
-  renewable: boolean;
-  lease_duration: number;
-  data: Record<string, unknown> | null;
-  wrap_info: null;
-  warnings: string[] | null;
-  auth: AuthResult | null;
-  mount_type: string;
-}
 
 const storedSchema = z.object({
   response: z.record(z.string(), z.unknown()),
@@ -66,7 +54,8 @@ export class ResponseWrapper {
     });
   }
 
-  wrap(response: WrappedResponse, opts: WrapOptions): Promise<WrapInfo> {
+  /** Stores `response` (the original response as Vault's HTTP body) under a new wrapping token. */
+  wrap(response: ResponseBody, opts: WrapOptions): Promise<WrapInfo> {
     return this.#wrap({ ...response }, opts);
   }
 
@@ -153,7 +142,7 @@ export class ResponseWrapper {
         if (!res.data && !res.auth) return res;
         // As Vault: a wrapped empty listing is a 404, never a token that unwraps to nothing.
         if (req.operation === 'list' && !res.auth && Array.isArray(res.data?.['keys']) && res.data['keys'].length === 0) throw notFound();
-        const wrapInfo = await this.wrap(toWrappedResponse(req.id, { ...res, mountType: res.mountType ?? mountType }), {
+        const wrapInfo = await this.wrap(responseBody(req.id, { ...res, mountType: res.mountType ?? mountType }), {
           ttl, creationPath: path, displayName: caller?.displayName ?? '', namespace: req.namespace,
           ...(res.auth?.accessor ? { wrappedAccessor: res.auth.accessor } : {}),
         });
@@ -178,21 +167,6 @@ export class ResponseWrapper {
 /** A token is a wrapping token when `response-wrapping` is its only policy (as in Vault). */
 export function isWrappingToken(entry: { readonly policies: readonly string[] }): boolean {
   return entry.policies.length === 1 && entry.policies[0] === RESPONSE_WRAPPING_POLICY;
-}
-
-/** The envelope fields of a response, as Vault stores them for unwrap. */
-export function toWrappedResponse(requestId: string, res: CoreResponse): WrappedResponse {
-  return {
-    request_id: requestId,
-    lease_id: res.secret?.leaseId ?? '',
-    renewable: res.secret?.renewable ?? false,
-    lease_duration: res.secret?.ttl ?? 0,
-    data: res.data ?? null,
-    wrap_info: null,
-    warnings: res.warnings && res.warnings.length > 0 ? res.warnings : null,
-    auth: res.auth ?? null,
-    mount_type: res.mountType ?? '',
-  };
 }
 
 const keyOf = (tokenId: string): string => `response/${tokenId}`;

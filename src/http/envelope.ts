@@ -1,4 +1,5 @@
 import type { CoreResponse } from '../core/request.js';
+import { responseBody } from '../core/response-body.js';
 
 /** Responses whose `data` keys Vault also copies to the top level (old clients read them there). */
 const TOP_LEVEL_COPY = [/^sys\/mounts(\/|$)/, /^sys\/auth(\/|$)/, /^sys\/audit(\/|$)/, /^sys\/policy(\/|$)/, /^sys\/policies\//, /^sys\/capabilities/,
@@ -11,17 +12,7 @@ export function envelope(requestId: string, path: string, res: CoreResponse): Re
       wrap_info: res.wrapInfo, warnings: res.warnings ?? null, auth: null, mount_type: res.mountType ?? '',
     };
   }
-  const body: Record<string, unknown> = {
-    request_id: requestId,
-    lease_id: res.secret?.leaseId ?? '',
-    renewable: res.secret?.renewable ?? false,
-    lease_duration: res.secret?.ttl ?? 0,
-    data: res.data ?? null,
-    wrap_info: null,
-    warnings: res.warnings && res.warnings.length > 0 ? res.warnings : null,
-    auth: res.auth ?? null,
-    mount_type: res.mountType ?? '',
-  };
+  const body: Record<string, unknown> = { ...responseBody(requestId, res) };
   if (res.data && TOP_LEVEL_COPY.some((re) => re.test(path))) {
     for (const [k, v] of Object.entries(res.data)) if (!(k in body)) body[k] = v;
   }

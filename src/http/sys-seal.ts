@@ -4,7 +4,7 @@ import { VERSION } from '../version.js';
 
 /**
  * The endpoints that work while sealed (Vault serves them outside the request pipeline and
- * does not audit them): init, seal-status, unseal, health, leader, rekey.
+ * does not audit them): init, seal-status, unseal, health, leader, rekey, generate-root.
  */
 export interface SealEndpointDeps {
   readonly seal: SealController;
@@ -102,9 +102,25 @@ export function sealRoutes(d: SealEndpointDeps): ReadonlyMap<string, SealRoute> 
     };
   });
 
+  // Unauthenticated like Vault's: the unseal-key quorum is the authorization. Not audited either.
+  routes.set('sys/generate-root/attempt', async (method, body) => {
+    if (method === 'GET') return { status: 200, body: d.seal.generateRootStatus() };
+    if (method === 'DELETE') {
+      d.seal.generateRootCancel();
+      return { status: 204 };
+    }
+    return { status: 200, body: d.seal.generateRootInit(body['otp'], body['pgp_key']) };
+  });
+
+  routes.set('sys/generate-root/update', async (method, body) => {
+    if (body['key'] === undefined || body['key'] === '') throw invalid("'key' must be specified in request body as JSON");
+    return { status: 200, body: await d.seal.generateRootUpdate(body['key'], body['nonce']) };
+  });
+
   const allowed: Record<string, readonly string[]> = {
     'sys/init': ['GET', 'PUT', 'POST'], 'sys/seal-status': ['GET'], 'sys/unseal': ['PUT', 'POST'], 'sys/health': ['GET', 'HEAD'],
     'sys/leader': ['GET'], 'sys/rekey/init': ['GET', 'PUT', 'POST', 'DELETE'], 'sys/rekey/update': ['PUT', 'POST'],
+    'sys/generate-root/attempt': ['GET', 'PUT', 'POST', 'DELETE'], 'sys/generate-root/update': ['PUT', 'POST'],
   };
   const guarded = new Map<string, SealRoute>();
   for (const [path, route] of routes) {

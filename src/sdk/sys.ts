@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CofferClientError } from './errors.js';
 import type { ApiResponse, HttpMethod, RequestOptions } from './client.js';
 import {
@@ -9,6 +9,21 @@ import type {
   HealthQuery, HealthResponse, InitRequest, InitResponse, InitStatus, KeyStatus, LeaderResponse, RekeyInitRequest, RekeyStatus,
   RekeyUpdateResponse, SealStatus, UnsealRequest,
 } from './types.js';
+
+/** sys/generate-root/attempt and /update (Vault's GenerateRootStatusResponse); `otp` only right after a server-generated init. */
+export const generateRootStatusSchema = z.looseObject({
+  started: z.boolean().default(false),
+  nonce: z.string().default(''),
+  progress: z.number().default(0),
+  required: z.number().default(0),
+  complete: z.boolean().default(false),
+  encoded_token: z.string().default(''),
+  encoded_root_token: z.string().default(''),
+  pgp_fingerprint: z.string().default(''),
+  otp: z.string().default(''),
+  otp_length: z.number().default(0),
+});
+export type GenerateRootStatus = z.infer<typeof generateRootStatusSchema>;
 
 /** The one thing SysApi needs from the client. */
 export interface Requester {
@@ -113,5 +128,25 @@ export class SysApi {
   /** Submits one current unseal key for the rekey with this nonce; the last one returns the new keys. @example `const r = await client.sys.rekeyUpdate(key, nonce); if (r.complete) save(r.keys_base64);` */
   rekeyUpdate(key: string, nonce: string): Promise<RekeyUpdateResponse> {
     return this.#call(rekeyUpdateSchema, 'PUT', 'sys/rekey/update', { key, nonce });
+  }
+
+  /** Starts a root token generation; without `otp` the server generates one and returns it in `otp`. @example `const { nonce, otp } = await client.sys.generateRootInit();` */
+  generateRootInit(otp?: string): Promise<GenerateRootStatus> {
+    return this.#call(generateRootStatusSchema, 'PUT', 'sys/generate-root/attempt', otp === undefined ? {} : { otp });
+  }
+
+  /** The root generation in progress, if any (`started: false` otherwise), and the OTP length. @example `const { otp_length } = await client.sys.generateRootStatus();` */
+  generateRootStatus(): Promise<GenerateRootStatus> {
+    return this.#call(generateRootStatusSchema, 'GET', 'sys/generate-root/attempt');
+  }
+
+  /** Cancels the root generation in progress (no error when none is). @example `await client.sys.generateRootCancel();` */
+  async generateRootCancel(): Promise<void> {
+    await this.#client.request('DELETE', 'sys/generate-root/attempt');
+  }
+
+  /** Submits one unseal key; the last returns `encoded_token` (base64 of token XOR otp). @example `const r = await client.sys.generateRootUpdate(key, nonce); if (r.complete) decode(r.encoded_token, otp);` */
+  generateRootUpdate(key: string, nonce: string): Promise<GenerateRootStatus> {
+    return this.#call(generateRootStatusSchema, 'PUT', 'sys/generate-root/update', { key, nonce });
   }
 }

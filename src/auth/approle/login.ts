@@ -1,17 +1,12 @@
 import { z } from 'zod';
 import { definePath, type PathSpec } from '../../core/framework.js';
-import type { UserLockout } from '../../core/lockout.js';
-import type { LoginService } from '../../core/login.js';
 import { ipAllowed } from '../../core/tokens/cidr.js';
 import { getJson } from '../../storage/view.js';
-import { denied, invalid } from '../../util/errors.js';
-import { loginFrom } from '../common/context.js';
+import { invalid } from '../../util/errors.js';
+import { lockoutAttempt, loginFrom, type LockoutLoginDeps } from '../common/context.js';
 import { hmac, isExpired, secretIdSchema, type AppRoleStore } from './store.js';
 
-export interface AppRoleDeps {
-  readonly login: Pick<LoginService, 'login'>;
-  readonly lockout: Pick<UserLockout, 'isLocked' | 'recordFailure' | 'clear'>;
-}
+export type AppRoleDeps = LockoutLoginDeps;
 
 const BAD_CREDENTIALS = 'invalid role or secret ID';
 
@@ -32,12 +27,7 @@ export function loginPaths(store: AppRoleStore, deps: AppRoleDeps): PathSpec[] {
         update: async (ctx) => {
           const roleId = (ctx.data.role_id ?? '').trim();
           if (roleId === '') throw invalid('missing role_id');
-          const accessor = ctx.mount.accessor;
-          if (await deps.lockout.isLocked(accessor, roleId)) throw denied();
-          const fail = async (): Promise<never> => {
-            await deps.lockout.recordFailure(accessor, roleId);
-            throw invalid(BAD_CREDENTIALS);
-          };
+          const { fail, succeed } = await lockoutAttempt(deps.lockout, ctx.mount.accessor, roleId, BAD_CREDENTIALS);
 
           const role = await store.roleByRoleId(roleId);
           if (!role) return fail();
@@ -74,7 +64,7 @@ export function loginPaths(store: AppRoleStore, deps: AppRoleDeps): PathSpec[] {
             metadata = { ...entry.metadata };
             if (entry.tokenBoundCidrs.length > 0) tokenBoundCidrs = entry.tokenBoundCidrs;
           }
-          deps.lockout.clear(accessor, roleId);
+          succeed();
           metadata['role_name'] = role.name;
           return deps.login.login(loginFrom(ctx, {
             alias: { name: role.roleId, metadata },

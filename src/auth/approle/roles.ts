@@ -4,7 +4,7 @@ import { bool, duration, int, strings } from '../../core/fields.js';
 import { definePath, type HandlerContext, type PathSpec } from '../../core/framework.js';
 import type { CoreResponse } from '../../core/request.js';
 import { invalid, notFound } from '../../util/errors.js';
-import { leafKeys, nameParam } from '../common/context.js';
+import { leafListPath, nameParam } from '../common/context.js';
 import {
   DEFAULT_TOKEN_PARAMS, TOKEN_FIELD_HELP, applyTokenFields, legacyFieldShape, legacyTokenData, tokenFieldShape, tokenParamsData,
 } from '../common/token-params.js';
@@ -104,17 +104,7 @@ async function writeRole(store: AppRoleStore, ctx: HandlerContext<RoleFields>): 
 /** role, role/:role_name, role/:role_name/role-id. */
 export function rolePaths(store: AppRoleStore): PathSpec[] {
   return [
-    definePath({
-      pattern: 'role',
-      help: 'Lists the roles.',
-      operations: {
-        list: async (ctx) => {
-          const keys = leafKeys(await ctx.storage.list('role/'));
-          if (keys.length === 0) throw notFound();
-          return { data: { keys } };
-        },
-      },
-    }),
+    leafListPath('role', 'role/', 'Lists the roles.'),
     definePath({
       pattern: 'role/:role_name',
       help: 'Creates, reads, updates or deletes a role: how its secret IDs are issued and what tokens its logins get.',

@@ -1,6 +1,7 @@
-import type { HandlerContext } from '../../core/framework.js';
-import type { LoginInput } from '../../core/login.js';
-import { invalid } from '../../util/errors.js';
+import { definePath, type HandlerContext, type PathSpec } from '../../core/framework.js';
+import type { UserLockout } from '../../core/lockout.js';
+import type { LoginInput, LoginService } from '../../core/login.js';
+import { denied, invalid, notFound } from '../../util/errors.js';
 
 /** Vault's GenericNameRegex: word characters, with '-', '.' and '@' inside. */
 const GENERIC_NAME = /^\w(?:[\w.@-]*\w)?$/;
@@ -22,4 +23,42 @@ export function loginFrom(ctx: HandlerContext<unknown>, rest: Omit<LoginInput, '
 /** Keys of a storage folder that are leaves (its sub-folders left out). */
 export function leafKeys(keys: readonly string[]): string[] {
   return keys.filter((k) => !k.endsWith('/'));
+}
+
+/** A LIST path over the entries stored in `folder` (users, roles): their names, a 404 when none. */
+export function leafListPath(pattern: string, folder: string, help: string): PathSpec {
+  return definePath({
+    pattern,
+    help,
+    operations: {
+      list: async (ctx) => {
+        const keys = leafKeys(await ctx.storage.list(folder));
+        if (keys.length === 0) throw notFound();
+        return { data: { keys } };
+      },
+    },
+  });
+}
+
+/** What a login method with Vault's user lockout (userpass, AppRole) is given at wiring time. */
+export interface LockoutLoginDeps {
+  readonly login: Pick<LoginService, 'login'>;
+  readonly lockout: Pick<UserLockout, 'isLocked' | 'recordFailure' | 'clear'>;
+}
+
+/**
+ * Vault's user lockout around one login: a locked alias is refused before any check, `fail`
+ * counts a bad credential (one message for every kind of failure), `succeed` clears the count.
+ */
+export async function lockoutAttempt(
+  lockout: LockoutLoginDeps['lockout'], mountAccessor: string, alias: string, badCredentials: string,
+): Promise<{ fail: () => Promise<never>; succeed: () => void }> {
+  if (await lockout.isLocked(mountAccessor, alias)) throw denied();
+  return {
+    fail: async () => {
+      await lockout.recordFailure(mountAccessor, alias);
+      throw invalid(badCredentials);
+    },
+    succeed: () => lockout.clear(mountAccessor, alias),
+  };
 }

@@ -6,7 +6,7 @@ import type { Storage } from '../../storage/types.js';
 import { getJson, putJson } from '../../storage/view.js';
 import { parseDurationSeconds } from '../../util/duration.js';
 import { invalid, notFound } from '../../util/errors.js';
-import { leafKeys, nameParam } from '../common/context.js';
+import { leafListPath, nameParam } from '../common/context.js';
 import {
   DEFAULT_TOKEN_PARAMS, TOKEN_FIELD_HELP, applyTokenFields, legacyFieldShape, legacyTokenData, legacyTokenSchema, tokenFieldShape,
   tokenParamsData, tokenParamsSchema,
@@ -150,17 +150,7 @@ async function writeRole(ctx: HandlerContext<RoleFields>): Promise<CoreResponse>
 /** role, role/:name. */
 export function rolePaths(): PathSpec[] {
   return [
-    definePath({
-      pattern: 'role',
-      help: 'Lists the roles.',
-      operations: {
-        list: async (ctx) => {
-          const keys = leafKeys(await ctx.storage.list('role/'));
-          if (keys.length === 0) throw notFound();
-          return { data: { keys } };
-        },
-      },
-    }),
+    leafListPath('role', 'role/', 'Lists the roles.'),
     definePath({
       pattern: 'role/:name',
       help: 'Creates, reads, updates or deletes a role: which JWTs/ID tokens it accepts (audiences, subject, bound claims) and the tokens it issues.',

@@ -3,7 +3,7 @@ import { requestContext, type Authorizer } from '../../core/acl/types.js';
 import type { Caller, HandlerContext } from '../../core/framework.js';
 import type { TokenEntry } from '../../core/tokens/entry.js';
 import type { TokenStore } from '../../core/tokens/store.js';
-import { denied } from '../../util/errors.js';
+import { denied, invalid } from '../../util/errors.js';
 
 /** What the token backend is given at wiring time; nothing else. */
 export interface TokenBackendDeps {
@@ -81,3 +81,22 @@ export function nullsAbsent<T extends z.ZodObject>(schema: T): z.ZodPreprocess<T
 
 /** A string field that also accepts numbers (clients send ids and names loosely). */
 export const text = () => z.union([z.string(), z.number().transform(String)]);
+
+/** The `token` body of lookup, revoke and revoke-orphan. */
+export const tokenField = nullsAbsent(z.object({ token: text().optional() }));
+/** The `accessor` body of lookup-accessor and revoke-accessor. */
+export const accessorField = nullsAbsent(z.object({ accessor: text().optional() }));
+
+/** The token a body names; Vault's 400 when it is absent or empty. */
+export function requiredToken(data: { readonly token?: string | undefined }): string {
+  const token = data.token ?? '';
+  if (token === '') throw invalid('missing token ID');
+  return token;
+}
+
+/** The accessor a body names; Vault's 400 when it is absent or empty. */
+export function requiredAccessor(data: { readonly accessor?: string | undefined }): string {
+  const accessor = data.accessor ?? '';
+  if (accessor === '') throw invalid('missing accessor');
+  return accessor;
+}

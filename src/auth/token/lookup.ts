@@ -1,11 +1,7 @@
-import { z } from 'zod';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import { CofferError, invalid } from '../../util/errors.js';
-import { callerOf, nullsAbsent, text, type Ctx, type TokenBackendDeps } from './common.js';
+import { accessorField, callerOf, requiredAccessor, tokenField, type Ctx, type TokenBackendDeps } from './common.js';
 import { lookupData } from './shapes.js';
-
-const tokenField = nullsAbsent(z.object({ token: text().optional() }));
-const accessorField = nullsAbsent(z.object({ accessor: text().optional() }));
 
 /** auth/token/lookup, lookup-self and lookup-accessor. */
 export function lookupPaths(deps: TokenBackendDeps): PathSpec[] {
@@ -43,9 +39,7 @@ export function lookupPaths(deps: TokenBackendDeps): PathSpec[] {
       fieldHelp: { accessor: 'Accessor of the token to look up.' },
       operations: {
         update: async (ctx) => {
-          const accessor = ctx.data.accessor ?? '';
-          if (accessor === '') throw invalid('missing accessor');
-          const entry = await deps.tokens.lookupByAccessor(accessor, { tainted: true });
+          const entry = await deps.tokens.lookupByAccessor(requiredAccessor(ctx.data), { tainted: true });
           if (!entry) throw invalid('invalid accessor');
           return { data: withIdentityPolicies(deps, lookupData(entry, ''), entry.entityId) };
         },

@@ -5,7 +5,7 @@ import type { CoreResponse } from '../../core/request.js';
 import type { TokenEntry } from '../../core/tokens/entry.js';
 import { calculateTtl, type TtlResult } from '../../core/tokens/ttl.js';
 import { invalid } from '../../util/errors.js';
-import { callerOf, nullsAbsent, text, type Ctx, type TokenBackendDeps } from './common.js';
+import { callerOf, nullsAbsent, requiredAccessor, requiredToken, text, type Ctx, type TokenBackendDeps } from './common.js';
 import { readRole } from './roles.js';
 import { authBlock } from './shapes.js';
 
@@ -57,8 +57,7 @@ export function renewPaths(deps: TokenBackendDeps): PathSpec[] {
       fieldHelp,
       operations: {
         update: async (ctx) => {
-          const token = ctx.data.token ?? '';
-          if (token === '') throw invalid('missing token ID');
+          const token = requiredToken(ctx.data);
           return renew(ctx, await tokens.lookup(token), ctx.data.increment ?? 0, token);
         },
       },
@@ -82,9 +81,7 @@ export function renewPaths(deps: TokenBackendDeps): PathSpec[] {
       fieldHelp,
       operations: {
         update: async (ctx) => {
-          const accessor = ctx.data.accessor ?? '';
-          if (accessor === '') throw invalid('missing accessor');
-          const entry = await tokens.lookupByAccessor(accessor);
+          const entry = await tokens.lookupByAccessor(requiredAccessor(ctx.data));
           if (!entry) throw invalid('invalid accessor');
           return renew(ctx, entry, ctx.data.increment ?? 0, '');
         },

@@ -1,11 +1,7 @@
-import { z } from 'zod';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import type { TokenEntry } from '../../core/tokens/entry.js';
 import { invalid } from '../../util/errors.js';
-import { callerOf, hasSudo, nullsAbsent, text, type TokenBackendDeps } from './common.js';
-
-const tokenField = nullsAbsent(z.object({ token: text().optional() }));
-const accessorField = nullsAbsent(z.object({ accessor: text().optional() }));
+import { accessorField, callerOf, hasSudo, requiredAccessor, requiredToken, tokenField, type TokenBackendDeps } from './common.js';
 
 function notBatch(entry: TokenEntry): void {
   // A batch token is not stored, so there is nothing to revoke: it dies with its parent or TTL.
@@ -15,6 +11,15 @@ function notBatch(entry: TokenEntry): void {
 /** auth/token/revoke, revoke-self, revoke-accessor and revoke-orphan. */
 export function revokePaths(deps: TokenBackendDeps): PathSpec[] {
   const { tokens } = deps;
+  /** Revokes a token with all of its children; an unknown token is already gone, so not an error. */
+  const revokeWithChildren = async (token: string): Promise<{ noContent: true }> => {
+    const entry = await tokens.lookup(token);
+    if (entry) {
+      notBatch(entry);
+      await tokens.revokeTree(entry.id);
+    }
+    return { noContent: true };
+  };
   return [
     definePath({
       pattern: 'revoke',
@@ -22,30 +27,14 @@ export function revokePaths(deps: TokenBackendDeps): PathSpec[] {
       fields: tokenField,
       fieldHelp: { token: 'The token to revoke.' },
       operations: {
-        update: async (ctx) => {
-          const token = ctx.data.token ?? '';
-          if (token === '') throw invalid('missing token ID');
-          const entry = await tokens.lookup(token);
-          if (entry) {
-            notBatch(entry);
-            await tokens.revokeTree(entry.id);
-          }
-          return { noContent: true };
-        },
+        update: async (ctx) => revokeWithChildren(requiredToken(ctx.data)),
       },
     }),
     definePath({
       pattern: 'revoke-self',
       help: 'Revokes the caller\'s own token and all of its children.',
       operations: {
-        update: async (ctx) => {
-          const entry = await tokens.lookup(callerOf(ctx).token);
-          if (entry) {
-            notBatch(entry);
-            await tokens.revokeTree(entry.id);
-          }
-          return { noContent: true };
-        },
+        update: async (ctx) => revokeWithChildren(callerOf(ctx).token),
       },
     }),
     definePath({
@@ -55,9 +44,7 @@ export function revokePaths(deps: TokenBackendDeps): PathSpec[] {
       fieldHelp: { accessor: 'Accessor of the token to revoke.' },
       operations: {
         update: async (ctx) => {
-          const accessor = ctx.data.accessor ?? '';
-          if (accessor === '') throw invalid('missing accessor');
-          const tainted = await tokens.lookupByAccessor(accessor, { tainted: true });
+          const tainted = await tokens.lookupByAccessor(requiredAccessor(ctx.data), { tainted: true });
           if (!tainted) return { warnings: ['No token found with this accessor'] };
           const entry = await tokens.lookupById(tainted.id);
           if (!entry) throw invalid('token not found');
@@ -73,8 +60,7 @@ export function revokePaths(deps: TokenBackendDeps): PathSpec[] {
       fieldHelp: { token: 'The token to revoke.' },
       operations: {
         update: async (ctx) => {
-          const token = ctx.data.token ?? '';
-          if (token === '') throw invalid('missing token ID');
+          const token = requiredToken(ctx.data);
           if (!(await hasSudo(deps, ctx))) throw invalid('root or sudo privileges required to revoke and orphan');
           const entry = await tokens.lookup(token);
           if (!entry) throw invalid('token to revoke not found');

@@ -5,6 +5,7 @@ import { parseCidr } from '../../core/tokens/cidr.js';
 import type { Storage } from '../../storage/types.js';
 import { getJson, putJson } from '../../storage/view.js';
 import { invalid, notFound } from '../../util/errors.js';
+import { leafListPath } from '../common/context.js';
 import { nullsAbsent, sanitizePolicies, text } from './common.js';
 
 export const ROLE_TOKEN_TYPES = ['service', 'batch', 'default-service', 'default-batch'] as const;
@@ -177,17 +178,7 @@ function roleData(role: TokenRole): Record<string, unknown> {
 
 export function rolePaths(): PathSpec[] {
   return [
-    definePath({
-      pattern: 'roles',
-      help: 'Lists the token roles.',
-      operations: {
-        list: async (ctx) => {
-          const keys = (await ctx.storage.list('roles/')).filter((k) => !k.endsWith('/'));
-          if (keys.length === 0) throw notFound();
-          return { data: { keys } };
-        },
-      },
-    }),
+    leafListPath('roles', 'roles/', 'Lists the token roles.'),
     definePath({
       pattern: 'roles/:name',
       help: 'Creates, reads, updates or deletes a token role: the policies, type and TTL rules of tokens made with create/:role.',

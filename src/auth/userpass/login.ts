@@ -1,17 +1,12 @@
 import { z } from 'zod';
 import { definePath, type PathSpec } from '../../core/framework.js';
-import type { LoginService } from '../../core/login.js';
-import type { UserLockout } from '../../core/lockout.js';
 import { putJson } from '../../storage/view.js';
-import { denied, invalid } from '../../util/errors.js';
-import { loginFrom } from '../common/context.js';
+import { invalid } from '../../util/errors.js';
+import { lockoutAttempt, loginFrom, type LockoutLoginDeps } from '../common/context.js';
 import { MAX_PASSWORD_BYTES, PasswordVerifier, hashPassword, needsRehash } from './password.js';
 import { readUser, type UserEntry } from './users.js';
 
-export interface UserpassDeps {
-  readonly login: Pick<LoginService, 'login'>;
-  readonly lockout: Pick<UserLockout, 'isLocked' | 'recordFailure' | 'clear'>;
-}
+export type UserpassDeps = LockoutLoginDeps;
 
 /** The one answer for every bad credential: unknown user, wrong password, damaged hash. */
 const BAD_CREDENTIALS = 'invalid username or password';
@@ -33,18 +28,14 @@ export function loginPaths(deps: UserpassDeps, verifier: PasswordVerifier): Path
           const name = (ctx.params['username'] ?? '').toLowerCase();
           const password = ctx.data.password ?? '';
           if (password === '') throw invalid('missing password');
-          const accessor = ctx.mount.accessor;
-          if (await deps.lockout.isLocked(accessor, name)) throw denied();
+          const { fail, succeed } = await lockoutAttempt(deps.lockout, ctx.mount.accessor, name, BAD_CREDENTIALS);
 
           // Oversized names and passwords still cost a verification, so they look like any other failure.
           const plausible = name.length > 0 && name.length <= 512 && Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
           const user = plausible && !name.includes('/') ? await readUser(ctx.storage, name) : undefined;
           const ok = await verifier.verify(user?.passwordHash, plausible ? password : '');
-          if (!ok || !user) {
-            await deps.lockout.recordFailure(accessor, name);
-            throw invalid(BAD_CREDENTIALS);
-          }
-          deps.lockout.clear(accessor, name);
+          if (!ok || !user) return fail();
+          succeed();
           if (needsRehash(user.passwordHash)) {
             await putJson(ctx.storage, `user/${name}`, { ...user, passwordHash: await hashPassword(password) } satisfies UserEntry);
           }

@@ -6,7 +6,7 @@ import type { Storage } from '../../storage/types.js';
 import { getJson, putJson } from '../../storage/view.js';
 import { invalid, notFound } from '../../util/errors.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
-import { leafKeys, nameParam } from '../common/context.js';
+import { leafListPath, nameParam } from '../common/context.js';
 import {
   DEFAULT_TOKEN_PARAMS, TOKEN_FIELD_HELP, applyTokenFields, legacyFieldShape, legacyTokenData, legacyTokenSchema, parsePolicyList,
   tokenFieldShape, tokenParamsData, tokenParamsSchema,
@@ -51,6 +51,17 @@ export function userPaths(): PathSpec[] {
   // Read-modify-write of one user at a time (a password change and a policy change never undo each other).
   const lock = new KeyedLock();
 
+  /** Changes an existing user under its lock; a missing user is Vault's 400. */
+  const changeUser = (ctx: Pick<HandlerContext, 'params' | 'storage'>, change: (user: UserEntry) => Promise<UserEntry> | UserEntry): Promise<CoreResponse> => {
+    const name = userName(ctx);
+    return lock.run(name, async () => {
+      const user = await readUser(ctx.storage, name);
+      if (!user) throw invalid('username does not exist');
+      await putJson(ctx.storage, `user/${name}`, await change(user));
+      return { noContent: true };
+    });
+  };
+
   const write = (ctx: HandlerContext<UserFields>): Promise<CoreResponse> => {
     const name = userName(ctx);
     return lock.run(name, async () => {
@@ -65,17 +76,7 @@ export function userPaths(): PathSpec[] {
   };
 
   return [
-    definePath({
-      pattern: 'users',
-      help: 'Lists the users.',
-      operations: {
-        list: async (ctx) => {
-          const keys = leafKeys(await ctx.storage.list('user/'));
-          if (keys.length === 0) throw notFound();
-          return { data: { keys } };
-        },
-      },
-    }),
+    leafListPath('users', 'user/', 'Lists the users.'),
     definePath({
       pattern: 'users/:username',
       help: 'Creates (a password is required), reads, updates or deletes a user and the settings of the tokens its logins get.',
@@ -102,16 +103,7 @@ export function userPaths(): PathSpec[] {
       fields: passwordFields,
       fieldHelp: { username: 'Name of the user.', password: 'The new password.' },
       operations: {
-        update: (ctx) => {
-          const name = userName(ctx);
-          return lock.run(name, async () => {
-            const user = await readUser(ctx.storage, name);
-            if (!user) throw invalid('username does not exist');
-            const passwordHash = await hashPassword(checkPassword(ctx.data.password));
-            await putJson(ctx.storage, `user/${name}`, { ...user, passwordHash } satisfies UserEntry);
-            return { noContent: true };
-          });
-        },
+        update: (ctx) => changeUser(ctx, async (user) => ({ ...user, passwordHash: await hashPassword(checkPassword(ctx.data.password)) })),
       },
     }),
     definePath({
@@ -120,22 +112,15 @@ export function userPaths(): PathSpec[] {
       fields: policyFields,
       fieldHelp: { username: 'Name of the user.', token_policies: 'Policies of the tokens its logins get.', policies: 'Deprecated: use token_policies.' },
       operations: {
-        update: (ctx) => {
-          const name = userName(ctx);
-          return lock.run(name, async () => {
-            const user = await readUser(ctx.storage, name);
-            if (!user) throw invalid('username does not exist');
-            const { policies, token_policies: tokenPolicies } = ctx.data;
-            if (policies === undefined && tokenPolicies === undefined) throw invalid('missing token_policies');
-            const next: UserEntry = {
-              ...user,
-              token: { ...user.token, policies: tokenPolicies !== undefined ? [...new Set(tokenPolicies)] : parsePolicyList(policies ?? []) },
-              legacy: { ...user.legacy, policies: policies !== undefined ? parsePolicyList(policies) : undefined },
-            };
-            await putJson(ctx.storage, `user/${name}`, next);
-            return { noContent: true };
-          });
-        },
+        update: (ctx) => changeUser(ctx, (user) => {
+          const { policies, token_policies: tokenPolicies } = ctx.data;
+          if (policies === undefined && tokenPolicies === undefined) throw invalid('missing token_policies');
+          return {
+            ...user,
+            token: { ...user.token, policies: tokenPolicies !== undefined ? [...new Set(tokenPolicies)] : parsePolicyList(policies ?? []) },
+            legacy: { ...user.legacy, policies: policies !== undefined ? parsePolicyList(policies) : undefined },
+          };
+        }),
       },
     }),
   ];

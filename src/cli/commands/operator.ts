@@ -5,6 +5,7 @@ import { EXIT, UsageError, run } from '../context.js';
 import { printJson, printKeyValues, printLines } from '../output.js';
 import { promptSecret } from '../prompt.js';
 import { keyStatusRows } from '../views.js';
+import { registerGenerateRoot } from './generate-root.js';
 import { registerRekey } from './rekey.js';
 import { printSealStatus } from './status.js';
 
@@ -130,4 +131,5 @@ export function registerOperator(program: Command): void {
   registerUnseal(operator);
   registerSimple(operator);
   registerRekey(operator);
+  registerGenerateRoot(operator);
 }

@@ -173,6 +173,52 @@ export async function tuneMount(table: MountTable, entry: MountEntry, data: Tune
   return warnings.length > 0 ? { warnings } : { noContent: true };
 }
 
+/** The backend type a mount request names (`plugin`: the plugin_name given); Vault's 400 when none. */
+export function requestedType(data: MountFields): string {
+  const type = data.type === 'plugin' ? data.config?.plugin_name || data.plugin_name || '' : data.type ?? '';
+  if (type === '') throw invalid('backend type must be specified as a string');
+  return type;
+}
+
+/** A mount that a sys/mounts or sys/auth path names, with the table it is in. */
+export interface LocatedMount {
+  readonly table: MountTable;
+  readonly entry: MountEntry;
+}
+
+/**
+ * GET/POST <mounts or auth>/:path/tune. `locate` finds the mount from the raw path parameter;
+ * `shownPrefix` is put before the path in errors (sys/auth's say "auth/<path>", as Vault's do).
+ */
+export function tunePath(spec: {
+  readonly pattern: string;
+  readonly help: string;
+  readonly sudo?: true;
+  readonly locate: (rawPath: string) => LocatedMount | undefined;
+  readonly shownPrefix: string;
+}): PathSpec {
+  const shown = (rawPath: string): string => spec.shownPrefix + normalizeMountPath(rawPath);
+  return definePath({
+    pattern: spec.pattern,
+    help: spec.help,
+    ...(spec.sudo ? { sudo: true } : {}),
+    fields: tuneFields,
+    fieldHelp: TUNE_FIELD_HELP,
+    operations: {
+      read: async (ctx) => {
+        const found = spec.locate(ctx.params['path'] ?? '');
+        if (!found) throw invalid(`cannot fetch mount entry for path "${shown(ctx.params['path'] ?? '')}"`);
+        return { data: tuneView(found.table, found.entry) };
+      },
+      update: async (ctx) => {
+        const found = spec.locate(ctx.params['path'] ?? '');
+        if (!found) throw invalid(`tune of path "${shown(ctx.params['path'] ?? '')}" failed: no mount entry found`);
+        return tuneMount(found.table, found.entry, ctx.data);
+      },
+    },
+  });
+}
+
 export interface MountPathDeps {
   readonly secrets: MountTable;
   readonly auth: MountTable;
@@ -180,7 +226,7 @@ export interface MountPathDeps {
 
 export function mountPaths(d: MountPathDeps): PathSpec[] {
   /** sys/mounts/auth/... reaches the auth table, as in Vault (tune and read only). */
-  const locate = (raw: string): { table: MountTable; entry: MountEntry } | undefined => {
+  const locate = (raw: string): LocatedMount | undefined => {
     const path = normalizeMountPath(raw);
     const [table, rel] = path.startsWith('auth/') ? [d.auth, path.slice(5)] : [d.secrets, path];
     const resolved = rel === '' ? undefined : table.resolve(rel);
@@ -192,23 +238,11 @@ export function mountPaths(d: MountPathDeps): PathSpec[] {
       help: 'Lists the secrets engines mounted, keyed by path.',
       operations: { read: async () => ({ data: mountTableView(d.secrets) }) },
     }),
-    definePath({
+    tunePath({
       pattern: 'mounts/:path*/tune',
       help: 'Reads or tunes a mount: lease TTLs, description, options and audit/header settings.',
-      fields: tuneFields,
-      fieldHelp: TUNE_FIELD_HELP,
-      operations: {
-        read: async (ctx) => {
-          const found = locate(ctx.params['path'] ?? '');
-          if (!found) throw invalid(`cannot fetch mount entry for path "${normalizeMountPath(ctx.params['path'] ?? '')}"`);
-          return { data: tuneView(found.table, found.entry) };
-        },
-        update: async (ctx) => {
-          const found = locate(ctx.params['path'] ?? '');
-          if (!found) throw invalid(`tune of path "${normalizeMountPath(ctx.params['path'] ?? '')}" failed: no mount entry found`);
-          return tuneMount(found.table, found.entry, ctx.data);
-        },
-      },
+      locate,
+      shownPrefix: '',
     }),
     definePath({
       pattern: 'mounts/:path*',
@@ -224,9 +258,7 @@ export function mountPaths(d: MountPathDeps): PathSpec[] {
         update: async (ctx) => {
           const path = normalizeMountPath(ctx.params['path'] ?? '');
           const data = ctx.data;
-          let type = data.type ?? '';
-          if (type === 'plugin') type = data.config?.plugin_name || data.plugin_name || '';
-          if (type === '') throw invalid('backend type must be specified as a string');
+          let type = requestedType(data);
           let options = data.options ?? undefined;
           // Vault's aliases: kv-v1 and kv-v2 are the kv engine with a version option.
           if (type === 'kv-v1' || type === 'kv-v2') {

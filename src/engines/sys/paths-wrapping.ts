@@ -1,10 +1,14 @@
 import { z } from 'zod';
-import { definePath, type Caller, type Precheck, type PathSpec } from '../../core/framework.js';
-import { INVALID_WRAPPING_TOKEN, toWrappedResponse, type ResponseWrapper, type StoredWrap } from '../../core/wrapping.js';
+import { definePath, type Caller, type HandlerContext, type Precheck, type PathSpec } from '../../core/framework.js';
+import type { CoreResponse } from '../../core/request.js';
+import { responseBody } from '../../core/response-body.js';
+import { INVALID_WRAPPING_TOKEN, type ResponseWrapper, type StoredWrap } from '../../core/wrapping.js';
 import { parseDurationSeconds } from '../../util/duration.js';
 import { invalid } from '../../util/errors.js';
 
 const tokenField = z.object({ token: z.string().optional() });
+const TOKEN_HELP = { token: 'The wrapping token; the request token when absent.' };
+type TokenCtx = HandlerContext<z.output<typeof tokenField>>;
 
 /** The wrapping token a request names: the body's `token`, else the caller's own token. */
 function bodyToken(data: Readonly<Record<string, unknown>>): string | undefined {
@@ -28,6 +32,18 @@ export function wrappingPaths(wrapper: ResponseWrapper): PathSpec[] {
     if (!caller) throw invalid(INVALID_WRAPPING_TOKEN);
     return wrapper.takeSpent(caller);
   };
+  /** unwrap and rewrap: the token is checked first, its response taken once, then answered with. */
+  const spendingPath = (pattern: string, help: string, answer: (stored: StoredWrap, ctx: TokenCtx) => Promise<CoreResponse>): PathSpec => definePath({
+    pattern,
+    help,
+    precheck,
+    fields: tokenField,
+    fieldHelp: TOKEN_HELP,
+    operations: {
+      update: async (ctx) => answer(await take(ctx.data.token || undefined, ctx.caller), ctx),
+    },
+  });
+  const lookup = async (ctx: TokenCtx): Promise<CoreResponse> => ({ data: await wrapper.lookup(ctx.data.token || ctx.caller?.token) });
   return [
     definePath({
       pattern: 'wrapping/wrap',
@@ -43,7 +59,7 @@ export function wrappingPaths(wrapper: ResponseWrapper): PathSpec[] {
             delete data['wrap_ttl'];
           }
           if (!ttl) throw invalid('must specify a wrapping TTL');
-          const response = toWrappedResponse(ctx.request.id, { data, mountType: ctx.mount.type });
+          const response = responseBody(ctx.request.id, { data, mountType: ctx.mount.type });
           const wrapInfo = await wrapper.wrap(response, {
             ttl, creationPath: ctx.request.fullPath, displayName: ctx.caller?.displayName ?? '', namespace: ctx.request.namespace,
           });
@@ -56,38 +72,18 @@ export function wrappingPaths(wrapper: ResponseWrapper): PathSpec[] {
       help: 'Looks up a wrapping token (body `token` or X-Vault-Token) without using it: creation path, time and TTL.',
       unauthenticated: true,
       fields: tokenField,
-      fieldHelp: { token: 'The wrapping token; the request token when absent.' },
-      operations: {
-        read: async (ctx) => ({ data: await wrapper.lookup(ctx.data.token || ctx.caller?.token) }),
-        update: async (ctx) => ({ data: await wrapper.lookup(ctx.data.token || ctx.caller?.token) }),
-      },
+      fieldHelp: TOKEN_HELP,
+      operations: { read: lookup, update: lookup },
     }),
-    definePath({
-      pattern: 'wrapping/unwrap',
-      help: 'Unwraps a wrapping token (body `token`, or the request token itself) and returns the original response, once.',
-      precheck,
-      fields: tokenField,
-      fieldHelp: { token: 'The wrapping token; the request token when absent.' },
-      operations: {
-        update: async (ctx) => {
-          const stored = await take(ctx.data.token || undefined, ctx.caller);
-          return { raw: { status: 200, body: stored.response } };
-        },
-      },
-    }),
-    definePath({
-      pattern: 'wrapping/rewrap',
-      help: 'Exchanges a wrapping token for a new one holding the same response, with the same TTL and creation path.',
-      precheck,
-      fields: tokenField,
-      fieldHelp: { token: 'The wrapping token; the request token when absent.' },
-      operations: {
-        update: async (ctx) => {
-          const stored = await take(ctx.data.token || undefined, ctx.caller);
-          const wrapInfo = await wrapper.rewrap(stored, { displayName: ctx.caller?.displayName ?? '', namespace: ctx.request.namespace });
-          return { wrapInfo };
-        },
-      },
-    }),
+    spendingPath(
+      'wrapping/unwrap',
+      'Unwraps a wrapping token (body `token`, or the request token itself) and returns the original response, once.',
+      async (stored) => ({ raw: { status: 200, body: stored.response } }),
+    ),
+    spendingPath(
+      'wrapping/rewrap',
+      'Exchanges a wrapping token for a new one holding the same response, with the same TTL and creation path.',
+      async (stored, ctx) => ({ wrapInfo: await wrapper.rewrap(stored, { displayName: ctx.caller?.displayName ?? '', namespace: ctx.request.namespace }) }),
+    ),
   ];
 }

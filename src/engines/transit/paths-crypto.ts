@@ -154,22 +154,36 @@ async function encrypt(store: KeyStore, storage: Storage, ctx: HandlerContext<Cr
     return k.encrypt(plaintext, { context, keyVersion: it.keyVersion, aad });
   }));
 
-  if (!batch) {
-    const { ciphertext, version } = unwrapSingle(outcomes[0]!);
-    return { data: { ciphertext, key_version: version }, ...(warnings.length > 0 ? { warnings } : {}) };
-  }
-  const results = outcomes.map((o, i) => (o.ok
+  if (!batch) return { data: singleCiphertext(outcomes[0]!), ...(warnings.length > 0 ? { warnings } : {}) };
+  return batchResponse(ciphertextResults(outcomes, list), outcomes, d.partial_failure_response_code, warnings);
+}
+
+/** What decrypt and rewrap start from: the ciphertexts given (single or batch) and the named key. */
+async function ciphertextWork(store: KeyStore, ctx: HandlerContext<CryptData>): Promise<{ list: Item[]; batch: boolean; key: Key }> {
+  if (ctx.rawData['batch_input'] === undefined && !ctx.data.ciphertext) throw invalid('missing ciphertext to decrypt');
+  const { list, batch } = items(ctx.data, ctx.rawData, 'ciphertext');
+  const key = await store.get(keyName(ctx.params['name']));
+  if (!key) throw invalid('encryption key not found');
+  return { list, batch, key };
+}
+
+type Encrypted = ReturnType<Key['encrypt']>;
+
+/** A single encrypt or rewrap answer; a failed item is the request's error. */
+function singleCiphertext(outcome: ItemOutcome<Encrypted>): Record<string, unknown> {
+  const { ciphertext, version } = unwrapSingle(outcome);
+  return { ciphertext, key_version: version };
+}
+
+/** The batch_results of encrypt and rewrap: each item's ciphertext or error, with its reference. */
+function ciphertextResults(outcomes: readonly ItemOutcome<Encrypted>[], list: readonly Item[]): unknown[] {
+  return outcomes.map((o, i) => (o.ok
     ? { ciphertext: o.value.ciphertext, key_version: o.value.version, reference: list[i]!.reference }
     : { error: o.error, reference: list[i]!.reference }));
-  return batchResponse(results, outcomes, d.partial_failure_response_code, warnings);
 }
 
 async function decrypt(store: KeyStore, ctx: HandlerContext<CryptData>): Promise<CoreResponse> {
-  const d = ctx.data;
-  if (ctx.rawData['batch_input'] === undefined && !d.ciphertext) throw invalid('missing ciphertext to decrypt');
-  const { list, batch } = items(d, ctx.rawData, 'ciphertext');
-  const key = await store.get(keyName(ctx.params['name']));
-  if (!key) throw invalid('encryption key not found');
+  const { list, batch, key } = await ciphertextWork(store, ctx);
   // A nonce on decrypt is ignored, as Vault does for every key it creates today.
   const outcomes = list.map((it) => attempt(() => {
     if (!it.value) throw invalid('missing ciphertext to decrypt');
@@ -181,15 +195,11 @@ async function decrypt(store: KeyStore, ctx: HandlerContext<CryptData>): Promise
   const results = outcomes.map((o, i) => (o.ok
     ? { plaintext: o.value, reference: list[i]!.reference }
     : { plaintext: '', error: o.error, reference: list[i]!.reference }));
-  return batchResponse(results, outcomes, d.partial_failure_response_code, []);
+  return batchResponse(results, outcomes, ctx.data.partial_failure_response_code, []);
 }
 
 async function rewrap(store: KeyStore, ctx: HandlerContext<CryptData>): Promise<CoreResponse> {
-  const d = ctx.data;
-  if (ctx.rawData['batch_input'] === undefined && !d.ciphertext) throw invalid('missing ciphertext to decrypt');
-  const { list, batch } = items(d, ctx.rawData, 'ciphertext');
-  const key = await store.get(keyName(ctx.params['name']));
-  if (!key) throw invalid('encryption key not found');
+  const { list, batch, key } = await ciphertextWork(store, ctx);
   const outcomes = list.map((it) => attempt(() => {
     if (!it.value) throw invalid('missing ciphertext to decrypt');
     if (it.nonce) throw invalid(NONCE_REFUSED);
@@ -198,18 +208,9 @@ async function rewrap(store: KeyStore, ctx: HandlerContext<CryptData>): Promise<
     const plaintext = key.decrypt(it.value, { context, aad });
     return key.encrypt(plaintext, { context, keyVersion: it.keyVersion, aad });
   }));
-  if (!batch) {
-    const { ciphertext, version } = unwrapSingle(outcomes[0]!);
-    return { data: { ciphertext, key_version: version } };
-  }
+  if (!batch) return { data: singleCiphertext(outcomes[0]!) };
   // Vault answers a rewrap batch with 200 whatever its items did; each item carries its error.
-  return {
-    data: {
-      batch_results: outcomes.map((o, i) => (o.ok
-        ? { ciphertext: o.value.ciphertext, key_version: o.value.version, reference: list[i]!.reference }
-        : { error: o.error, reference: list[i]!.reference })),
-    },
-  };
+  return { data: { batch_results: ciphertextResults(outcomes, list) } };
 }
 
 function batchResponse(results: unknown[], outcomes: ItemOutcome<unknown>[], partialCode: number | undefined, warnings: string[]): CoreResponse {
