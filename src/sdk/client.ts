@@ -244,7 +244,7 @@ export class CofferClient {
 
   /**
    * The help text a path declares (`GET <path>?help=1`), as `coffer path-help` prints it.
-   * @example console.log((await client.help('secret/data/app')).help);
+   * @example const { help } = await client.help('secret/data/app');
    */
   async help(path: string): Promise<{ help: string; openapi?: unknown }> {
     const res = await this.request('GET', path, undefined, { query: { help: 1 } });

@@ -90,7 +90,7 @@ export function internalPaths(d: InternalPathDeps): PathSpec[] {
 }
 
 /**
- * Vault's hasMountAccess: any capability on the mount path itself, or any rule at or under it
+ * Vault's hasMountAccess — some capability on the mount path itself, or any rule at or under it
  * that grants something other than deny.
  */
 export function hasMountAccess(acl: Acl, mountPath: string, context?: RequestContext): boolean {
