@@ -2,18 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrefixView, collectKeys } from '../../src/storage/view.js';
-import { startDevServer } from '../helpers/server.js';
+import { callers, ok, startDevServer, type CallResult } from '../helpers/server.js';
 
 const s = await startDevServer();
-type Res = { status: number; body: any };
-const root = (method: string, path: string, body?: unknown): Promise<Res> => s.call(method, path, body);
-const anon = (method: string, path: string, body?: unknown): Promise<Res> => s.call(method, path, body, { 'X-Vault-Token': '' });
-
-async function ok(r: Res | Promise<Res>, status = 204): Promise<any> {
-  const res = await r;
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  return res.body;
-}
+type Res = CallResult;
+const { root, anon } = callers(s);
 const roleId = async (role: string): Promise<string> => (await ok(root('GET', `auth/approle/role/${role}/role-id`), 200)).data.role_id;
 const newSecret = async (role: string, body: Record<string, unknown> = {}): Promise<{ secret_id: string; secret_id_accessor: string; secret_id_ttl: number; secret_id_num_uses: number }> =>
   (await ok(root('POST', `auth/approle/role/${role}/secret-id`, body), 200)).data;

@@ -8,18 +8,12 @@ import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose';
-import { startDevServer } from '../helpers/server.js';
+import { callers, ok, startDevServer, type CallResult } from '../helpers/server.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const s = await startDevServer();
-type Res = { status: number; body: any };
-const root = (method: string, path: string, body?: unknown): Promise<Res> => s.call(method, path, body);
-const anon = (method: string, path: string, body?: unknown): Promise<Res> => s.call(method, path, body, { 'X-Vault-Token': '' });
-async function ok(r: Res | Promise<Res>, status = 204): Promise<any> {
-  const res = await r;
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  return res.body;
-}
+type Res = CallResult;
+const { root, anon } = callers(s);
 
 // A CI system's OIDC issuer: its keys, a JWKS endpoint and a discovery document on loopback.
 const rsa = await generateKeyPair('RS256', { extractable: true });

@@ -5,17 +5,11 @@ import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import { oidcLogin } from '../../src/cli/commands/login-oidc.js';
 import { CofferClient } from '../../src/sdk/index.js';
-import { startDevServer } from '../helpers/server.js';
+import { callers, ok, startDevServer, type CallResult } from '../helpers/server.js';
 
 const s = await startDevServer();
-type Res = { status: number; body: any };
-const root = (method: string, path: string, body?: unknown): Promise<Res> => s.call(method, path, body);
-const anon = (method: string, path: string, body?: unknown): Promise<Res> => s.call(method, path, body, { 'X-Vault-Token': '' });
-async function ok(r: Res | Promise<Res>, status = 204): Promise<any> {
-  const res = await r;
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  return res.body;
-}
+type Res = CallResult;
+const { root, anon } = callers(s);
 
 // A real OpenID provider on loopback: its dev interactions log anyone in by name (no password).
 const ACCOUNTS: Record<string, { email: string; groups: string[] }> = {

@@ -1,18 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDevServer } from '../helpers/server.js';
+import { callers, ok, startDevServer, type CallResult } from '../helpers/server.js';
 
 const s = await startDevServer();
-type Res = { status: number; body: any };
-const root = (method: string, path: string, body?: unknown): Promise<Res> => s.call(method, path, body);
-const anon = (method: string, path: string, body?: unknown): Promise<Res> => s.call(method, path, body, { 'X-Vault-Token': '' });
+type Res = CallResult;
+const { root, anon } = callers(s);
 const as = (token: string) => (method: string, path: string, body?: unknown): Promise<Res> => s.call(method, path, body, { 'X-Vault-Token': token });
-
-async function ok(r: Res | Promise<Res>, status = 204): Promise<any> {
-  const res = await r;
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  return res.body;
-}
 
 const mountAccessor = async (path: string): Promise<string> => (await ok(root('GET', `sys/auth/${path}`), 200)).data.accessor;
 

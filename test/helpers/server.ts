@@ -1,4 +1,5 @@
 import { after } from 'node:test';
+import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createLogger } from '../../src/util/logger.js';
 import type { ServerConfig } from '../../src/config/index.js';
@@ -58,5 +59,22 @@ function wrap(server: RunningServer, rootToken: string): TestServer {
       try { parsed = text ? JSON.parse(text) : undefined; } catch { /* leave as text */ }
       return { status: res.status, body: parsed };
     },
+  };
+}
+
+export type CallResult = { status: number; body: any };
+
+/** Asserts the status (204 by default) and returns the body, with the body in the failure message. */
+export async function ok(r: CallResult | Promise<CallResult>, status = 204): Promise<any> {
+  const res = await r;
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  return res.body;
+}
+
+/** `root(...)` calls with the server's root token, `anon(...)` with none (logins). */
+export function callers(s: TestServer): { root: (method: string, path: string, body?: unknown) => Promise<CallResult>; anon: (method: string, path: string, body?: unknown) => Promise<CallResult> } {
+  return {
+    root: (method, path, body) => s.call(method, path, body),
+    anon: (method, path, body) => s.call(method, path, body, { 'X-Vault-Token': '' }),
   };
 }
