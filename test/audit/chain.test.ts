@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { chainLine, parseChainLine } from '../../src/audit/line.js';
 import { verifyFiles } from '../../src/audit/verify-files.js';
@@ -10,11 +8,11 @@ import { verifyLines, type VerifyReport } from '../../src/audit/verify.js';
 import { startDevServer, type TestServer } from '../helpers/server.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { enableFile } from './helpers.js';
+import { coffer as runCli, type CliResult } from '../cli/cli-runner.js';
 
 // SECURITY.md T5: delete, edit or swap any single line of an audit file, or cut its tail, and
 // `coffer audit verify` names the first bad line; an untouched file verifies.
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dir = tmpDir('audit-t5');
 let server: TestServer;
 /** Many checkpoints (one every 6 entries): for the offline per-line cases. */
@@ -128,20 +126,8 @@ test('T5: verify over real files: series order, a gap across files, .gz', async 
   assert.deepEqual([gap.issue?.file, gap.issue?.line, gap.issue?.kind], [b, 1, 'removed']);
 });
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: dir, COFFER_ADDR: server.addr, COFFER_TOKEN: server.rootToken },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliResult> {
+  return runCli(args, { addr: server.addr, token: server.rootToken, home: dir });
 }
 
 test('T5 CLI: coffer audit verify --server: untouched OK; cut tail, last line deleted, rewritten chain all caught', async () => {

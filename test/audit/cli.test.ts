@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { startDevServer, type TestServer } from '../helpers/server.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { coffer as runCli, type CliResult } from '../cli/cli-runner.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dir = tmpDir('audit-cli');
 
-function coffer(s: TestServer, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: dir, COFFER_ADDR: s.addr, COFFER_TOKEN: s.rootToken },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function coffer(s: TestServer, args: string[]): Promise<CliResult> {
+  return runCli(args, { addr: s.addr, token: s.rootToken, home: dir });
 }
 
 test('coffer audit enable / list / tail / disable against a real server', async () => {

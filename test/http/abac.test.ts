@@ -6,14 +6,12 @@
  */
 import { after, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startDevServer, type TestServer } from '../helpers/server.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { coffer as runCli, type CliResult } from '../cli/cli-runner.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const as = (token: string) => ({ 'X-Vault-Token': token });
 
 /** A token with only `policies` (and default), created by root. */
@@ -191,18 +189,8 @@ path "secret/data/app" {
 });
 
 /** Runs `coffer ...` as a child process against the in-process server. */
-function coffer(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: tmpDir('coffer-cli-home'), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function coffer(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return runCli(args, { addr: env['COFFER_ADDR'] ?? '', extra: env });
 }
 
 test('coffer policy explain PATH prints the rule, the stanzas and their conditions', async () => {
