@@ -119,6 +119,11 @@ export interface Backend {
   readonly paths: readonly PathSpec[];
   /** Renewal and revocation of leased secrets (database credentials and the like). */
   readonly secrets?: SecretHandlers;
+  /**
+   * Policy parameter constraints (allowed/denied/required_parameters) do not apply to this
+   * backend's requests: KV v2 nests the secret under `data`, so Vault skips them there.
+   */
+  readonly skipsAclParameterChecks?: boolean;
   /** Called when the mount is removed, after its storage is wiped. */
   cleanup?(): Promise<void>;
 }

@@ -96,7 +96,7 @@ export class Pipeline {
         if (spec?.sudo && !caps.includes('root') && !caps.includes('sudo')) throw denied();
       } else {
         operation = await this.#resolveWriteOperation(req, path, route, caller);
-        const verdict = acl.check(path, operation, { data: req.data, wrapTtl: req.wrapTtl, skipParameterChecks: route?.resolved.mounted.entry.type === 'kv' && route.resolved.mounted.entry.options['version'] === '2', context });
+        const verdict = acl.check(path, operation, { data: req.data, wrapTtl: req.wrapTtl, skipParameterChecks: route?.resolved.mounted.backend.skipsAclParameterChecks === true, context });
         if (!verdict.allowed || (spec?.sudo && !verdict.sudo)) throw denied();
       }
     } else {

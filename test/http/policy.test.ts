@@ -199,3 +199,18 @@ test('policies persist in SQLite and survive seal/unseal', async () => {
   assert.equal((await s.call('GET', 'sys/key-status', undefined, as(token))).status, 200);
   assert.deepEqual((await s.call('GET', 'sys/policy')).body.data.keys, ['default', 'keeper', 'root']);
 });
+
+test('parameter constraints apply on KV v1 and are skipped on every KV v2 mount, however it was mounted', async () => {
+  const srv = await startDevServer();
+  const rules = 'path "+/data/*" { capabilities = ["create", "update"]\n  denied_parameters = { "data" = [] } }\npath "v1/*" { capabilities = ["create", "update"]\n  denied_parameters = { "password" = [] } }\n';
+  assert.equal((await srv.call('PUT', 'sys/policies/acl/params', { policy: rules })).status, 204);
+  assert.equal((await srv.call('POST', 'sys/mounts/v1', { type: 'kv', options: { version: '1' } })).status, 204);
+  // The kv-v2 type alias, mounted below the HTTP layer, must behave like kv with version 2.
+  await srv.server.core.secrets.mount({ path: 'alias/', type: 'kv-v2' });
+  const { auth } = (await srv.call('POST', 'auth/token/create', { policies: ['params'] })).body;
+  const as = { 'X-Vault-Token': auth.client_token as string };
+  assert.equal((await srv.call('POST', 'v1/app', { password: 'x' }, as)).status, 403);
+  assert.equal((await srv.call('POST', 'v1/app', { user: 'x' }, as)).status, 204);
+  assert.equal((await srv.call('POST', 'secret/data/app', { data: { password: 'x' } }, as)).status, 200);
+  assert.equal((await srv.call('POST', 'alias/data/app', { data: { password: 'x' } }, as)).status, 200);
+});

@@ -33,6 +33,7 @@ function kvV2Backend(env: MountEnv): Backend {
   }));
   return {
     type: 'kv',
+    skipsAclParameterChecks: true,
     paths: afterReady([
       ...configPaths(store),
       ...dataPaths(store),
