@@ -6,7 +6,7 @@
  * `parseConfig` is asynchronous (it checks that TLS certificate and key files are readable).
  * Every problem is a `ConfigError` whose message names the file, the line when known, and the key.
  */
-import { tryParseDuration } from './duration.js';
+import { tryParseDuration } from '../util/duration.js';
 import { ConfigError } from './schema.js';
 
 export { loadConfigFile, parseConfig } from './load.js';

@@ -3,7 +3,7 @@
  * key; ./schema.ts turns them into zod fields.
  */
 import { isIP } from 'node:net';
-import { tryParseDuration } from './duration.js';
+import { tryParseDuration } from '../util/duration.js';
 import type { LogLevel } from './schema.js';
 
 export class BadValue extends Error {}

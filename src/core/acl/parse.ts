@@ -7,7 +7,7 @@
  *
  * Every problem is a CofferError 'invalid_request' whose message names the path stanza.
  */
-import { tryParseDuration } from '../../config/duration.js';
+import { tryParseDuration } from '../../util/duration.js';
 import { readDocument } from '../../util/hcl/index.js';
 import { ConfigError, isPlainObject, type LineLookup, type PlainObject } from '../../config/schema.js';
 import { CofferError } from '../../util/errors.js';
