@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// The published entry point: the CLI compiled by `npm run build` (run by `npm ci` through `prepare`).
-import '../dist/cli/main.js';
+// The published entry point: the CLI as `npm run build` (run by `npm ci` through `prepare`) leaves
+// it — compiled by tsc, then bundled into one file by scripts/bundle-cli.mjs for a fast cold start.
+import '../dist/cli/bundle.js';

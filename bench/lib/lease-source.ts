@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { bool, duration } from '../../src/core/fields.js';
 import { definePath, type Backend, type BackendFactory } from '../../src/core/framework.js';
 

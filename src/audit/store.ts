@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Storage, StorageOp } from '../storage/types.js';
 import { getJson, jsonOp } from '../storage/view.js';
 import { CofferError } from '../util/errors.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CofferError } from '../util/errors.js';
 
 /** NIST SP 800-38D caps random-nonce GCM at 2^32 encryptions per key; rotate at 90% of that. */

@@ -2,7 +2,7 @@
  * The shape of a Coffer server config: its public types and defaults, and the zod schema of each
  * block (./validate.ts runs them).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   BadValue,
   toAddress,

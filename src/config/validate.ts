@@ -5,7 +5,7 @@
  * `fileChecks` for the loader to check, so that errors still name the key and the line.
  */
 import { resolve as resolvePath } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError, isPlainObject, type LineLookup, type PlainObject } from '../util/hcl/index.js';
 import {
   DEFAULT_CLUSTER_NAME,

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Storage } from '../storage/types.js';
 import type { IdentityView } from './acl/types.js';
 import type { CoreResponse, Operation } from './request.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Storage } from '../storage/types.js';
 import { getJson, putJson } from '../storage/view.js';
 import { parseDurationSeconds } from '../util/duration.js';

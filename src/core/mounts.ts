@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PrefixView, collectKeys, getJson, jsonOp } from '../storage/view.js';
 import type { Storage } from '../storage/types.js';
 import { CofferError, invalid } from '../util/errors.js';

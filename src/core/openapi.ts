@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { COFFER_VERSION } from '../version.js';
 import type { PathSpec } from './framework.js';
 import type { Resolved } from './mounts.js';

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { aeadOpen, aeadSeal, type Barrier } from '../barrier/index.js';
 import {
   KEY_BYTES, SHARE_BYTES, assertCombinable, combineShares, decodeShare, isKnownShare, shareDigest, splitKey, validateShareCounts,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CofferClientError } from './errors.js';
 import type { Requester } from './sys.js';
 

@@ -7,7 +7,7 @@ import { MountsApi } from './mounts.js';
 import { PolicyApi } from './policy.js';
 import { AuthApi, TokenApi } from './token.js';
 import { WrappingApi } from './wrapping.js';
-import { fetchTransport, tlsTransport } from './transport.js';
+import { nodeTransport } from './transport.js';
 import type { Transport, WireResponse } from './transport.js';
 import { secretSchema } from './types.js';
 import type { ListSecret, Secret } from './types.js';
@@ -111,15 +111,12 @@ export class CofferClient {
     this.#token = options.token === '' ? undefined : options.token;
     this.#namespace = options.namespace === '' ? undefined : options.namespace;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
-    const needsTls = url.protocol === 'https:' && (options.caCert !== undefined || options.tlsSkipVerify === true);
     this.#transport =
       options.transport ??
-      (needsTls
-        ? tlsTransport({
-            ...(options.caCert === undefined ? {} : { ca: loadCa(options.caCert) }),
-            insecure: options.tlsSkipVerify === true,
-          })
-        : fetchTransport);
+      nodeTransport({
+        ...(options.caCert === undefined ? {} : { ca: loadCa(options.caCert) }),
+        insecure: options.tlsSkipVerify === true,
+      });
     this.#options = options;
     this.sys = new SysApi(this);
     this.kv = new KvApi(this);
@@ -284,7 +281,7 @@ function parseBody(text: string): { json: true; value: unknown } | { json: false
   }
 }
 
-/** fetch hides the useful part (ECONNREFUSED, certificate errors) in `cause`. */
+/** A caller's own transport (fetch, say) may hide the useful part (ECONNREFUSED, certificate errors) in `cause`. */
 function describeFailure(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   if (e.name === 'TimeoutError') return 'the request timed out';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CofferClientError } from './errors.js';
 import type { ApiResponse, HttpMethod, RequestOptions } from './client.js';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Response shapes, checked at the edge: loose (unknown extra fields pass through, as a newer server
 // may add some) and lenient about fields that Vault and OpenBao do not both send.

@@ -7,7 +7,7 @@ import { tmpDir } from '../helpers/tmp.js';
 // Runs the `coffer` CLI as a child process, asynchronously (the server lives in the test process:
 // a synchronous spawn would block it and deadlock). The compiled CLI (bin/coffer.js, as `npm
 // test` builds it) starts several times faster; when any source is newer than its compiled copy
-// the sources are run through tsx instead, so a stale build is never what gets tested.
+// (or than the CLI bundle) the sources are run through tsx instead, so a stale build is never what gets tested.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(ROOT, 'src');
@@ -15,6 +15,9 @@ const BIN = join(ROOT, 'bin', 'coffer.js');
 const MAIN_TS = join(SRC, 'cli', 'main.ts');
 
 function buildIsFresh(): boolean {
+  const bundle = join(ROOT, 'dist', 'cli', 'bundle.js');
+  if (!existsSync(bundle)) return false;
+  const bundledAt = statSync(bundle).mtimeMs;
   const walk = (dir: string): boolean => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
@@ -22,7 +25,8 @@ function buildIsFresh(): boolean {
         if (!walk(path)) return false;
       } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
         const compiled = join(ROOT, 'dist', relative(SRC, path)).replace(/\.ts$/, '.js');
-        if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(path).mtimeMs) return false;
+        const sourceAt = statSync(path).mtimeMs;
+        if (!existsSync(compiled) || statSync(compiled).mtimeMs < sourceAt || bundledAt < sourceAt) return false;
       }
     }
     return true;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import { ipAllowed } from '../../core/tokens/cidr.js';
 import { getJson } from '../../storage/view.js';

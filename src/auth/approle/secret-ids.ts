@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { duration, int, strings } from '../../core/fields.js';
 import { definePath, type HandlerContext, type PathSpec } from '../../core/framework.js';
 import type { CoreResponse } from '../../core/request.js';

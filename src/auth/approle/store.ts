@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCidr } from '../../core/tokens/cidr.js';
 import type { Storage } from '../../storage/types.js';
 import { getJson, putJson } from '../../storage/view.js';

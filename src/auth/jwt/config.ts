@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { bool, strings } from '../../core/fields.js';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import type { Storage } from '../../storage/types.js';

@@ -1,5 +1,5 @@
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, errors, type JSONWebKeySet, type ProtectedHeaderParameters } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalid } from '../../util/errors.js';
 import { allowedAlgs, configFingerprint, parsePublicKeys, type JwtConfig } from './config.js';
 import { checkOutboundUrl, fetchJson } from './fetch.js';

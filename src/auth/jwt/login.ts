@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePath, type HandlerContext, type PathSpec } from '../../core/framework.js';
 import type { LoginService } from '../../core/login.js';
 import type { CoreResponse } from '../../core/request.js';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import { CofferError, invalid, isCofferError } from '../../util/errors.js';
 import { checkAudience, checkTimes, getClaim, parseClaims } from './claims.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { bool, duration, strings } from '../../core/fields.js';
 import { definePath, type HandlerContext, type PathSpec } from '../../core/framework.js';
 import type { CoreResponse } from '../../core/request.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requestContext, type Authorizer } from '../../core/acl/types.js';
 import type { Caller, HandlerContext } from '../../core/framework.js';
 import type { TokenEntry } from '../../core/tokens/entry.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { duration } from '../../core/fields.js';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import type { CoreResponse } from '../../core/request.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import { putJson } from '../../storage/view.js';
 import { invalid } from '../../util/errors.js';

@@ -2,7 +2,7 @@
  * The identity records as stored inside the barrier (under `sys/identity/<namespace>/`), with
  * Vault's field names: an entity holds its aliases, a group its (single) alias.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const stringMap = z.record(z.string(), z.string());
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalid } from '../../util/errors.js';
 
 /** A lease as stored in the barrier (`sys/expire/id/<lease id>`). Times are Unix ms. */

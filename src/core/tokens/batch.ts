@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TOKEN_PREFIX, type TokenEntry } from './entry.js';
 
 const VERSION = 1;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const tokenEntrySchema = z.object({
   /** Salted hash of the token: the storage id. The token itself is never stored. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MountInfo } from '../../core/framework.js';
 import type { Storage } from '../../storage/types.js';
 import { invalid } from '../../util/errors.js';

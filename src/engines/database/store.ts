@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Storage } from '../../storage/types.js';
 import { getJson, putJson } from '../../storage/view.js';
 import { invalid } from '../../util/errors.js';

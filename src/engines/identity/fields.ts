@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { bool, kvPairs, strings } from '../../core/fields.js';
 
 /** A string field that also accepts numbers (clients send ids and names loosely). */

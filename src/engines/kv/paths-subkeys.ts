@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { int } from '../../core/fields.js';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import { invalid, notFound } from '../../util/errors.js';

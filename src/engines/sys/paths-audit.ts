@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditBroker } from '../../audit/broker.js';
 import { stringOptions } from '../../audit/options.js';
 import { bool } from '../../core/fields.js';

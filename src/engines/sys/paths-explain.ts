@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requestContext, type Authorizer, type ConditionOutcome, type IdentityView, type StanzaRef } from '../../core/acl/types.js';
 import { definePath, type Caller, type HandlerContext, type PathSpec } from '../../core/framework.js';
 import { duration } from '../../core/fields.js';

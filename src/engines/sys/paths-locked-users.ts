@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import type { UserLockout } from '../../core/lockout.js';
 import { invalid } from '../../util/errors.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { bool, duration, strings } from '../../core/fields.js';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import { lockoutConfigInput, lockoutExtras, lockoutView } from '../../core/lockout.js';

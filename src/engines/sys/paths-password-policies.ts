@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, isPlainObject, readDocument } from '../../util/hcl/index.js';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import type { Storage } from '../../storage/types.js';

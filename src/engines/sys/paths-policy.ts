@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requestContext, type Authorizer, type IdentityView } from '../../core/acl/types.js';
 import type { PolicyStore } from '../../core/acl/policy-store.js';
 import { strings } from '../../core/fields.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { definePath, type Caller, type HandlerContext, type Precheck, type PathSpec } from '../../core/framework.js';
 import type { CoreResponse } from '../../core/request.js';
 import { responseBody } from '../../core/response-body.js';
