@@ -1,5 +1,5 @@
 import { CofferError } from '../util/errors.js';
-import { assertKey, assertPrefix, type Storage, type StorageOp } from '../storage/types.js';
+import { assertKey, assertPrefix, type Decoder, type Storage, type StorageOp } from '../storage/types.js';
 import { open, recordTerm, seal } from './aead.js';
 import { DEFAULT_ROTATION_THRESHOLD, Keyring } from './keyring.js';
 import { ReadCache } from './read-cache.js';
@@ -101,6 +101,18 @@ export class Barrier implements Storage {
     // Only cache if no write started or ended meanwhile: a write invalidates, and so must win.
     if (epoch === this.#writeEpoch && this.#writesInFlight === 0) this.#cache.set(key, value);
     return value;
+  }
+
+  /** As get, decoded; a cached record is decoded once and its decoded object shared until the key is written. */
+  async getDecoded<T>(key: string, decoder: Decoder<T>): Promise<T | undefined> {
+    assertKey(key);
+    this.#unsealed();
+    const hit = this.#cache.getDecoded(key, decoder);
+    if (hit !== undefined) return hit;
+    const bytes = await this.get(key);
+    if (bytes === undefined) return undefined;
+    // get() cached the bytes unless a write raced it; then decode this copy and keep nothing.
+    return this.#cache.getDecoded(key, decoder) ?? decoder.decode(bytes);
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {

@@ -7,9 +7,25 @@ export type StorageOp =
   | { readonly kind: 'put'; readonly key: string; readonly value: Uint8Array }
   | { readonly kind: 'delete'; readonly key: string };
 
+/**
+ * Turns a stored value into the object its owner reads. The result must be immutable (see
+ * `frozenJson` in ./view.ts): a backend with a read cache may hand the same object out again.
+ * `decode` must not keep or change the bytes it is given.
+ */
+export interface Decoder<T> {
+  readonly decode: (bytes: Uint8Array) => T;
+}
+
 export interface Storage {
   /** The value at `key`, or undefined. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * Optional: the value at `key` decoded by `decoder`. A backend with a read cache keeps the
+   * decoded object beside the bytes and returns it again until the key is written, so hot
+   * records (token entries, KV metadata) are not parsed on every request. Use `getDecoded()`
+   * from ./view.ts, which falls back to get + decode.
+   */
+  getDecoded?<T>(key: string, decoder: Decoder<T>): Promise<T | undefined>;
   put(key: string, value: Uint8Array): Promise<void>;
   /** Deleting a missing key is not an error. */
   delete(key: string): Promise<void>;

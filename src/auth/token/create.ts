@@ -143,7 +143,7 @@ async function createToken(deps: TokenBackendDeps, ctx: HandlerContext<CreateFie
   if (entityId === '' && parentId !== null) {
     entityId = parent.entityId;
     // Roles set their own CIDRs; a plain child can never be less bound than its parent.
-    if (!role) boundCidrs = parent.boundCidrs;
+    if (!role) boundCidrs = [...parent.boundCidrs];
   }
 
   let explicitMaxTtl = d.explicit_max_ttl ?? 0;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { DeepReadonly } from '../../storage/view.js';
 
 export const tokenEntrySchema = z.object({
   /** Salted hash of the token: the storage id. The token itself is never stored. */
@@ -36,7 +37,11 @@ export const tokenEntrySchema = z.object({
   /** Unix ms of the last renewal, or null. */
   lastRenewal: z.number().nullable().default(null),
 });
-export type TokenEntry = z.infer<typeof tokenEntrySchema>;
+/**
+ * Immutable: the token store hands out entries shared through the barrier's decoded cache;
+ * a change is a new entry written under the token's lock.
+ */
+export type TokenEntry = DeepReadonly<z.infer<typeof tokenEntrySchema>>;
 
 /**
  * Prefixes that make Coffer tokens recognizable to secret scanners (`cfs.` service,

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Storage, StorageOp } from '../../storage/types.js';
-import { getJson, jsonOp } from '../../storage/view.js';
+import { frozenJson, getDecoded, getJson, jsonOp } from '../../storage/view.js';
 import { CofferError, invalid } from '../../util/errors.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
 import { randomBase62 } from '../../util/random.js';
@@ -13,6 +13,9 @@ const BATCH_KEY = 'batch-key';
 const MAX_SERVICE_TOKEN_LENGTH = 1024;
 /** Parent chains deeper than this are treated as broken (a cycle), never walked forever. */
 const MAX_DEPTH = 256;
+const ID_MEMO_MAX = 10_000;
+/** Entries are parsed once per write, not once per request (see Barrier.getDecoded). */
+const ENTRY_DECODER = frozenJson((raw): TokenEntry => tokenEntrySchema.parse(raw));
 
 export interface CreateTokenInput {
   /** A caller-chosen token id (root/sudo only in the API); random when absent. Service tokens only. */
@@ -68,6 +71,8 @@ export class TokenStore {
   #batchKey: Buffer | undefined;
   readonly #revocationListeners: RevocationListener[] = [];
   readonly #lock = new KeyedLock();
+  /** token → storage id for recently presented tokens: one HMAC per token, not per request. */
+  readonly #idMemo = new Map<string, string>();
 
   constructor(storage: Storage) {
     this.#storage = storage;
@@ -85,6 +90,7 @@ export class TokenStore {
   }
 
   unload(): void {
+    this.#idMemo.clear();
     this.#salt?.fill(0);
     this.#batchKey?.fill(0);
     this.#salt = undefined;
@@ -94,7 +100,15 @@ export class TokenStore {
   /** The storage id of a token: a salted hash, so storage never holds the token. */
   hash(token: string, kind: 'id' | 'accessor' = 'id'): string {
     if (!this.#salt) throw new CofferError('sealed', 'Vault is sealed');
-    return createHmac('sha256', this.#salt).update(`${kind}:${token}`).digest('hex');
+    const memo = kind === 'id' ? this.#idMemo.get(token) : undefined;
+    if (memo !== undefined) return memo;
+    const id = createHmac('sha256', this.#salt).update(`${kind}:${token}`).digest('hex');
+    if (kind === 'id') {
+      // A pure function of the token and the salt, so it never goes stale; bounded, dropped on seal.
+      if (this.#idMemo.size >= ID_MEMO_MAX) this.#idMemo.clear();
+      this.#idMemo.set(token, id);
+    }
+    return id;
   }
 
   async create(input: CreateTokenInput): Promise<{ token: string; entry: TokenEntry }> {
@@ -333,8 +347,7 @@ export class TokenStore {
 
   async #read(id: string): Promise<TokenEntry | undefined> {
     if (!/^[0-9a-f]{64}$/.test(id)) return undefined;
-    const raw = await getJson(this.#storage, `id/${id}`);
-    return raw === undefined ? undefined : tokenEntrySchema.parse(raw);
+    return getDecoded(this.#storage, `id/${id}`, ENTRY_DECODER);
   }
 
   /** Every ancestor exists and has not expired: a child never outlives its parent's TTL. */

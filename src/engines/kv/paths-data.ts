@@ -47,7 +47,7 @@ async function readVersion(store: KvStore, rawPath: string | undefined, requeste
   if (path === undefined) throw notFound();
   // Reads take no lock: a version trimmed between the two gets is seen on the second look.
   for (let attempt = 0; attempt < 2; attempt++) {
-    const meta = await store.meta(path);
+    const meta = await store.sharedMeta(path);
     if (!meta) throw notFound();
     const version = requested > 0 ? requested : meta.current_version;
     const vm = meta.versions[version];
@@ -55,7 +55,7 @@ async function readVersion(store: KvStore, rawPath: string | undefined, requeste
     const metadata = versionView(meta, version, vm);
     // Vault answers a deleted or destroyed version with 404 and its metadata, so clients can tell it from "never existed".
     if (!isLive(vm)) return { status: 404, data: { data: null, metadata } };
-    const data = await store.versionData(path, version);
+    const data = await store.sharedVersionData(path, version);
     if (data) return { data: { data, metadata } };
   }
   throw notFound();

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { Storage, StorageOp } from '../../storage/types.js';
-import { getJson, jsonOp } from '../../storage/view.js';
+import { frozenJson, getDecoded, getJson, jsonOp, type DeepReadonly } from '../../storage/view.js';
 import { CofferError, invalid } from '../../util/errors.js';
 import { KeyedLock } from '../../util/keyed-lock.js';
 
@@ -50,6 +50,9 @@ const configSchema = z.object({
 export type KvConfig = z.infer<typeof configSchema>;
 
 const versionRecordSchema = z.object({ data: z.record(z.string(), z.unknown()) });
+
+const META_DECODER = frozenJson((raw) => parseStored(keyMetaSchema, raw, 'kv metadata'));
+const VERSION_DECODER = frozenJson((raw) => parseStored(versionRecordSchema, raw, 'kv version'));
 
 const CONFIG_KEY = 'config';
 const EMPTY_CONFIG: KvConfig = { max_versions: 0, cas_required: false, delete_version_after: 0 };
@@ -103,6 +106,18 @@ export class KvStore {
     return raw === undefined ? undefined : parseStored(keyMetaSchema, raw, 'kv metadata');
   }
 
+  /**
+   * For reads that change nothing: metadata and data shared through the barrier's decoded cache
+   * (parsed once per write, frozen). Read-modify-write paths use meta()/versionData().
+   */
+  sharedMeta(path: string): Promise<DeepReadonly<KeyMeta> | undefined> {
+    return getDecoded(this.#storage, metaKey(path), META_DECODER);
+  }
+
+  async sharedVersionData(path: string, version: number): Promise<DeepReadonly<Record<string, unknown>> | undefined> {
+    return (await getDecoded(this.#storage, versionKey(path, version), VERSION_DECODER))?.data;
+  }
+
   async versionData(path: string, version: number): Promise<Record<string, unknown> | undefined> {
     const raw = await getJson(this.#storage, versionKey(path, version));
     return raw === undefined ? undefined : parseStored(versionRecordSchema, raw, 'kv version').data;
@@ -144,7 +159,7 @@ export function newKeyMeta(now: string): KeyMeta {
 }
 
 /** A version is readable unless destroyed or its deletion time has passed. */
-export function isLive(vm: VersionMeta, nowMs = Date.now()): boolean {
+export function isLive(vm: DeepReadonly<VersionMeta>, nowMs = Date.now()): boolean {
   if (vm.destroyed) return false;
   return vm.deletion_time === '' || Date.parse(vm.deletion_time) > nowMs;
 }
@@ -198,7 +213,7 @@ export function checkCas(options: unknown, config: KvConfig, meta: KeyMeta): voi
 }
 
 /** The per-version metadata Vault returns from data reads and writes. */
-export function versionView(meta: KeyMeta, version: number, vm: VersionMeta): Record<string, unknown> {
+export function versionView(meta: DeepReadonly<KeyMeta>, version: number, vm: DeepReadonly<VersionMeta>): Record<string, unknown> {
   return {
     created_time: vm.created_time,
     custom_metadata: meta.custom_metadata,
