@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Barrier } from '../../src/barrier/index.js';
 import { Keyring } from '../../src/barrier/keyring.js';
 import { InmemStorage } from '../../src/storage/index.js';
+import { PrefixView, frozenJson, getDecoded, putJson } from '../../src/storage/view.js';
 import { CofferError } from '../../src/util/errors.js';
 
 const enc = (s: string): Uint8Array => Buffer.from(s);
@@ -142,4 +143,43 @@ test('the read cache never serves a value older than the last acknowledged write
   }
   await barrier.delete('logical/c');
   assert.equal(await barrier.get('logical/c'), undefined);
+});
+
+test('decoded records: shared and frozen between writes, never older than the last acknowledged write', async () => {
+  const { barrier, below } = await openBarrier();
+  let decodes = 0;
+  const decoder = frozenJson((raw) => {
+    decodes++;
+    return raw as { n: number; tags: string[] };
+  });
+  const view = new PrefixView(barrier, 'logical/');
+  await putJson(view, 'd', { n: 0, tags: ['a'] });
+  const first = await getDecoded(view, 'd', decoder);
+  const again = await getDecoded(view, 'd', decoder);
+  assert.deepEqual(first, { n: 0, tags: ['a'] });
+  assert.equal(again, first, 'the second read shares the decoded object');
+  assert.ok(Object.isFrozen(first) && Object.isFrozen(first!.tags), 'deep-frozen');
+  assert.throws(() => { (first as { n: number }).n = 9; }, TypeError);
+  assert.equal(decodes, 1);
+  // A different decoder of the same record never gets the first one's object.
+  const other = frozenJson((raw) => ({ wrapped: raw }));
+  assert.deepEqual(await getDecoded(view, 'd', other), { wrapped: { n: 0, tags: ['a'] } });
+
+  for (let i = 1; i <= 100; i++) {
+    const reads = [getDecoded(view, 'd', decoder), getDecoded(view, 'd', decoder)];
+    await putJson(view, 'd', { n: i, tags: [] });
+    await Promise.all(reads);
+    assert.equal((await getDecoded(view, 'd', decoder))?.n, i, `after write ${i}`);
+  }
+  await view.delete('d');
+  assert.equal(await getDecoded(view, 'd', decoder), undefined);
+  // Without a decoded cache (a plain backend) the same helper decodes every time.
+  await putJson(below, 'plain', { n: 1, tags: [] });
+  const before = decodes;
+  await getDecoded(below, 'plain', decoder);
+  await getDecoded(below, 'plain', decoder);
+  assert.equal(decodes, before + 2);
+  // Sealing drops every decoded object with the bytes.
+  barrier.seal();
+  await assert.rejects(getDecoded(view, 'd', decoder));
 });
