@@ -347,6 +347,7 @@ export class AuditBroker implements AuditSink {
     if (reason !== 'disable') await d.persister.flush();
     d.persister.stop();
     d.key.fill(0);
+    d.salter.zero();
   }
 
   #shownOptions(entry: AuditTableEntry): Record<string, string> {

@@ -128,8 +128,9 @@ export class ChainedDevice {
       this.#queue.push(make({ resolve, reject }));
       if (!this.#draining) {
         this.#draining = true;
-        // A microtask later, so entries queued in the same turn share the first write too.
-        queueMicrotask(() => void this.#drain());
+        // After this turn of the event loop's I/O phase, so the entries of every request read
+        // in it share the first write (a microtask would flush after the first request alone).
+        setImmediate(() => void this.#drain());
       }
     });
   }

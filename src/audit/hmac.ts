@@ -1,34 +1,27 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 export const HMAC_PREFIX = 'hmac-sha256:';
-const BLOCK = 64;
+const MAX_SALT = 64;
 
 /**
- * HMAC-SHA256 with one device's salt, written as Vault does: `hmac-sha256:<hex>`. The key's
- * inner and outer pads are hashed once, here; each value then costs two hash-state copies
- * instead of a fresh key schedule (this runs for every string of every audited request).
+ * HMAC-SHA256 with one device's salt, written as Vault does: `hmac-sha256:<hex>`. Runs for
+ * every distinct string of every audited request (createHmac measured faster here than copying
+ * pre-keyed hash states). The salt is kept as a private copy and overwritten by `zero()`.
  */
 export class Salter {
-  readonly #inner: Hash;
-  readonly #outer: Hash;
+  readonly #key: Buffer;
 
   constructor(salt: Uint8Array) {
-    if (salt.length === 0 || salt.length > BLOCK) throw new TypeError('audit salt must be 1..64 bytes');
-    const ipad = Buffer.alloc(BLOCK, 0x36);
-    const opad = Buffer.alloc(BLOCK, 0x5c);
-    for (let i = 0; i < salt.length; i++) {
-      ipad[i]! ^= salt[i]!;
-      opad[i]! ^= salt[i]!;
-    }
-    this.#inner = createHash('sha256').update(ipad);
-    this.#outer = createHash('sha256').update(opad);
-    ipad.fill(0);
-    opad.fill(0);
+    if (salt.length === 0 || salt.length > MAX_SALT) throw new TypeError('audit salt must be 1..64 bytes');
+    this.#key = Buffer.from(salt);
   }
 
   hmac(value: string): string {
-    const inner = this.#inner.copy().update(value).digest();
-    return HMAC_PREFIX + this.#outer.copy().update(inner).digest('hex');
+    return HMAC_PREFIX + createHmac('sha256', this.#key).update(value).digest('hex');
+  }
+
+  zero(): void {
+    this.#key.fill(0);
   }
 }
 

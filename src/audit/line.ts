@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash as sha, timingSafeEqual } from 'node:crypto';
 import { HMAC_PREFIX } from './hmac.js';
 
 /**
@@ -23,7 +23,7 @@ const LINE_START = '{"seq":';
 export function chainLine(seq: number, prevHash: string, body: string): { text: string; hash: string } {
   const inner = body.length > 2 ? `,${body.slice(1, -1)}` : '';
   const head = `${LINE_START}${seq},"prev_hash":"${prevHash}"${inner}`;
-  const hash = createHash('sha256').update(head).digest('hex');
+  const hash = sha('sha256', head, 'hex');
   return { text: `${head},"hash":"${hash}"}`, hash };
 }
 
@@ -55,7 +55,7 @@ export function parseChainLine(raw: string): ParsedLine | undefined {
   const prevHash = e['prev_hash'];
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || typeof prevHash !== 'string') return undefined;
   const hash = m[1]!;
-  const actual = createHash('sha256').update(text.slice(0, text.length - HASH_SUFFIX_LENGTH)).digest('hex');
+  const actual = sha('sha256', text.slice(0, text.length - HASH_SUFFIX_LENGTH), 'hex');
   return { seq, prevHash, hash, intact: actual === hash, entry: e };
 }
 
