@@ -29,7 +29,7 @@ export class Barrier implements Storage {
 
   readonly #cache: ReadCache;
 
-  /** `cacheEntries` bounds the decrypted-record cache (0 turns it off). */
+  /** `cacheEntries` bounds the decrypted-record cache (0 turns it off; default 10,000; Vault's is 131,072). */
   constructor(below: Storage, options: { rotationThreshold?: number; cacheEntries?: number } = {}) {
     this.#below = below;
     this.#cache = new ReadCache(options.cacheEntries ?? 10_000);

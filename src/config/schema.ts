@@ -56,6 +56,8 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** Cap on active leases (`max_leases`); unset = the server's default. */
   maxLeases?: number;
+  /** Entries in the barrier's read cache of decrypted records (`cache_size`; 0 with `disable_cache`). */
+  cacheEntries?: number;
 }
 
 /** Vault's system default for both lease TTLs: 32 days. */
@@ -98,6 +100,9 @@ export const topLevelSchema = z.strictObject({
   max_leases: field(toPositiveInt),
   /** Accepted and ignored: many Vault configs carry it; Coffer never relies on mlock. */
   disable_mlock: field(toBool),
+  /** As Vault: the read cache's size in entries, and a switch that turns it off. */
+  cache_size: field(toPositiveInt),
+  disable_cache: field(toBool),
 });
 
 /** `synchronous = "normal"` trades power-loss durability for speed; only for measurement. */
@@ -123,7 +128,7 @@ export const tcpListenerSchema = z.strictObject({
 const VAULT_ONLY_KEYS: ReadonlySet<string> = new Set([
   // top level
   'seal', 'ha_storage', 'ha_backend', 'cluster_addr', 'telemetry', 'plugin_directory', 'plugin_file_uid',
-  'plugin_file_permissions', 'disable_cache', 'cache_size', 'pid_file', 'log_format', 'log_file', 'log_rotate_bytes',
+  'plugin_file_permissions', 'pid_file', 'log_format', 'log_file', 'log_rotate_bytes',
   'log_rotate_duration', 'log_rotate_max_files', 'raw_storage_endpoint', 'disable_clustering', 'service_registration',
   'license_path', 'entropy', 'replication', 'sentinel', 'user_lockout', 'default_max_request_duration',
   'enable_response_header_hostname', 'enable_response_header_raft_node_id', 'introspection_endpoint',

@@ -244,6 +244,7 @@ export function validateConfig(tree: unknown, file: string, lines: LineLookup): 
       maxLeaseTtlSeconds,
       logLevel: top.log_level ?? 'info',
       ...(top.max_leases === undefined ? {} : { maxLeases: top.max_leases }),
+      ...(top.disable_cache === true ? { cacheEntries: 0 } : top.cache_size === undefined ? {} : { cacheEntries: top.cache_size }),
     },
     fileChecks,
   };

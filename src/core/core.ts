@@ -52,6 +52,8 @@ export interface CoreOptions {
   rotationThreshold?: number;
   /** Cap on active leases (config `max_leases`); past it, new leases answer 429. */
   maxLeases?: number;
+  /** Entries in the barrier's read cache (config `cache_size`; 0 = `disable_cache`). */
+  cacheEntries?: number;
   /** More secrets engines by type (the benchmark's lease source); never replaces a built-in. */
   extraSecretFactories?: ReadonlyMap<string, BackendFactory>;
 }
@@ -86,7 +88,10 @@ export interface Core {
  */
 export async function createCore(options: CoreOptions): Promise<Core> {
   const { storage, logger } = options;
-  const barrier = new Barrier(storage, options.rotationThreshold === undefined ? {} : { rotationThreshold: options.rotationThreshold });
+  const barrier = new Barrier(storage, {
+    ...(options.rotationThreshold === undefined ? {} : { rotationThreshold: options.rotationThreshold }),
+    ...(options.cacheEntries === undefined ? {} : { cacheEntries: options.cacheEntries }),
+  });
   const cluster = new ClusterInfo(barrier);
   const systemTtl = { defaultLeaseTtl: options.defaultLeaseTtl, maxLeaseTtl: options.maxLeaseTtl };
   const tokens = new TokenStore(new PrefixView(barrier, 'sys/token/'));

@@ -47,6 +47,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const core = await createCore({
     storage, logger, defaultLeaseTtl: config.defaultLeaseTtlSeconds, maxLeaseTtl: config.maxLeaseTtlSeconds,
     ...(config.maxLeases === undefined ? {} : { maxLeases: config.maxLeases }),
+    ...(config.cacheEntries === undefined ? {} : { cacheEntries: config.cacheEntries }),
     ...(opts.extraSecretFactories ? { extraSecretFactories: opts.extraSecretFactories } : {}),
   });
 

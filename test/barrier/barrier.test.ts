@@ -183,3 +183,20 @@ test('decoded records: shared and frozen between writes, never older than the la
   barrier.seal();
   await assert.rejects(getDecoded(view, 'd', decoder));
 });
+
+test('with the read cache off (disable_cache), every read decrypts and decodes afresh', async () => {
+  const below = new InmemStorage();
+  const barrier = new Barrier(below, { cacheEntries: 0 });
+  await barrier.initialize(randomBytes(32));
+  let decodes = 0;
+  const decoder = frozenJson((raw) => { decodes++; return raw as { n: number }; });
+  await putJson(barrier, 'logical/n', { n: 1 });
+  assert.equal((await getDecoded(barrier, 'logical/n', decoder))?.n, 1);
+  assert.equal((await getDecoded(barrier, 'logical/n', decoder))?.n, 1);
+  assert.equal(decodes, 2);
+  // Proof that nothing is cached: a record changed underneath is read as it now is (and here, refused).
+  const raw = Buffer.from((await below.get('logical/n'))!);
+  raw[raw.length - 1]! ^= 1;
+  await below.put('logical/n', raw);
+  await assert.rejects(getDecoded(barrier, 'logical/n', decoder), isTampered);
+});

@@ -509,3 +509,13 @@ test('sqlite synchronous is "full" unless set to "normal"; anything else names t
   assert.deepEqual(normal.storage, { type: 'sqlite', path: '/tmp/x.db', synchronous: 'normal' });
   await assert.rejects(parseConfig('storage "sqlite" {\n  path = "/tmp/x.db"\n  synchronous = "off"\n}\nlistener "tcp" { tls_disable = true }\n', 'hcl', 'sync.hcl'), /sync\.hcl:3: storage "sqlite"\.synchronous/);
 });
+
+test('cache_size and disable_cache, as Vault spells them, size or turn off the read cache', async () => {
+  assert.equal((await hcl(MINIMAL_HCL)).cacheEntries, undefined, 'the server default when unset');
+  assert.equal((await hcl(`${MINIMAL_HCL}cache_size = 131072\n`)).cacheEntries, 131072);
+  assert.equal((await hcl(`${MINIMAL_HCL}cache_size = "2048"\n`)).cacheEntries, 2048);
+  assert.equal((await hcl(`${MINIMAL_HCL}cache_size = 500\ndisable_cache = true\n`)).cacheEntries, 0, 'disable_cache wins');
+  assert.equal((await hcl(`${MINIMAL_HCL}disable_cache = "false"\n`)).cacheEntries, undefined);
+  await rejectsWith(() => hcl(`${MINIMAL_HCL}cache_size = -1\n`), 'coffer.hcl:7: cache_size: expected a whole number of at least 1');
+  await rejectsWith(() => hcl(`${MINIMAL_HCL}disable_cache = "maybe"\n`), 'coffer.hcl:7: disable_cache: expected a boolean');
+});

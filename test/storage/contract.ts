@@ -56,6 +56,12 @@ export function storageContract(name: string, make: () => Promise<Storage>, reop
       assert.deepEqual(await s.list('l/nothing/'), []);
     });
 
+    test('list: names that sort just before and after a folder\'s "/" (".", "-", "0")', async () => {
+      for (const k of ['n/a', 'n/a-b', 'n/a.c', 'n/a/x', 'n/a/y/z', 'n/a0', 'n/a0/q', 'n/b']) await s.put(k, enc('v'));
+      assert.deepEqual(await s.list('n/'), ['a', 'a-b', 'a.c', 'a/', 'a0', 'a0/', 'b']);
+      assert.deepEqual(await s.list('n/a/'), ['x', 'y/']);
+    });
+
     test('list of the root prefix', async () => {
       const top = await s.list('');
       for (const k of ['a/', 'l/', 'lx/', 'l0/']) assert.ok(top.includes(k), `root listing has ${k}`);
