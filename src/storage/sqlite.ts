@@ -34,17 +34,32 @@ export class SqliteStorage implements Storage {
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+    // Waits at most a second for a lock at open: the owner of a file is a live process (a
+    // killed one's locks go with it), and a second server should fail fast, not hang.
+    let db: Database.Database;
     try {
-      this.#db = new Database(options.path);
+      db = new Database(options.path, { timeout: 1000 });
+    } catch (cause) {
+      throw new CofferError('storage_failure', `cannot open sqlite storage at ${options.path}`, { cause });
+    }
+    try {
+      this.#db = db;
+      // One process owns the file: a second server on it would serve from a stale read cache,
+      // so it is refused (SQLITE_BUSY) instead. Set before WAL, this also keeps the WAL index in
+      // the heap, not in a shared-memory file locked with fcntl() around every read.
+      this.#db.pragma('locking_mode = EXCLUSIVE');
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      this.#db.pragma('busy_timeout = 5000');
       // 64 MiB of page cache (SQLite's default is 2 MiB): the B-tree's inner pages of a store
       // with millions of records stay in memory, so a lookup costs one leaf page read.
       this.#db.pragma('cache_size = -65536');
       this.#db.exec('CREATE TABLE IF NOT EXISTS coffer_kv (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID');
     } catch (cause) {
-      throw new CofferError('storage_failure', `cannot open sqlite storage at ${options.path}`, { cause });
+      db.close();
+      const busy = (cause as { code?: unknown }).code === 'SQLITE_BUSY';
+      throw new CofferError('storage_failure', busy
+        ? `sqlite storage at ${options.path} is in use by another process (one Coffer server per database file)`
+        : `cannot open sqlite storage at ${options.path}`, { cause });
     }
     this.#get = this.#db.prepare('SELECT value FROM coffer_kv WHERE key = ?');
     this.#put = this.#db.prepare('INSERT INTO coffer_kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
