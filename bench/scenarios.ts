@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { BIN, startDev, startSqlite, type Coffer } from './lib/coffer.js';
 import { measure, type LoadSpec, type Summary } from './lib/load.js';
@@ -65,6 +65,12 @@ export const SCENARIOS: Scenario[] = [
       const audit = await c.call('PUT', 'sys/audit/file', { type: 'file', options: { file_path: join(dir, 'audit.log') } });
       if (audit.status !== 204 && audit.status !== 200) rows.push({ scenario: 'kv v2 read, file audit', kind: 'skipped', reason: `audit devices not available (${audit.status})` });
       else rows.push(await load('kv v2 read, file audit', c.child.pid, spec, o));
+      // The same with fdatasync before each answer (group-committed across concurrent requests).
+      await c.call('DELETE', 'sys/audit/file');
+      const synced = await c.call('PUT', 'sys/audit/synced', { type: 'file', options: { file_path: join(dir, 'audit-fsync.log'), fsync: 'true' } });
+      if (synced.status !== 204 && synced.status !== 200) rows.push({ scenario: 'kv v2 read, file audit with fsync', kind: 'skipped', reason: `fsync audit not available (${synced.status})` });
+      else rows.push(await load('kv v2 read, file audit with fsync', c.child.pid, spec, o));
+      rmSync(dir, { recursive: true, force: true });
       return rows;
     }),
   },
