@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Storage, StorageOp } from '../../storage/types.js';
 import { frozenJson, getDecoded, getJson, jsonOp } from '../../storage/view.js';
 import { CofferError, invalid } from '../../util/errors.js';
@@ -6,6 +6,7 @@ import { KeyedLock } from '../../util/keyed-lock.js';
 import { randomBase62 } from '../../util/random.js';
 import { MAX_BATCH_TOKEN_LENGTH, openBatch, sealBatch, type BatchFields } from './batch.js';
 import { ipAllowed } from './cidr.js';
+import { TokenHasher } from './hasher.js';
 import { TOKEN_PREFIX, tokenEntrySchema, type TokenEntry } from './entry.js';
 
 const SALT_KEY = 'salt';
@@ -13,7 +14,6 @@ const BATCH_KEY = 'batch-key';
 const MAX_SERVICE_TOKEN_LENGTH = 1024;
 /** Parent chains deeper than this are treated as broken (a cycle), never walked forever. */
 const MAX_DEPTH = 256;
-const ID_MEMO_MAX = 10_000;
 /** Entries are parsed once per write, not once per request (see Barrier.getDecoded). */
 const ENTRY_DECODER = frozenJson((raw): TokenEntry => tokenEntrySchema.parse(raw));
 
@@ -67,12 +67,10 @@ export type RevocationListener = (entry: TokenEntry) => Promise<void>;
  */
 export class TokenStore {
   readonly #storage: Storage;
-  #salt: Buffer | undefined;
+  #hasher: TokenHasher | undefined;
   #batchKey: Buffer | undefined;
   readonly #revocationListeners: RevocationListener[] = [];
   readonly #lock = new KeyedLock();
-  /** token → storage id for recently presented tokens: one HMAC per token, not per request. */
-  readonly #idMemo = new Map<string, string>();
 
   constructor(storage: Storage) {
     this.#storage = storage;
@@ -85,30 +83,21 @@ export class TokenStore {
 
   /** Loads (or, on first use, creates) the salt and the batch token key. Call after unseal. */
   async load(): Promise<void> {
-    this.#salt = await this.#loadSecret(SALT_KEY);
+    this.#hasher = new TokenHasher(await this.#loadSecret(SALT_KEY));
     this.#batchKey = await this.#loadSecret(BATCH_KEY);
   }
 
   unload(): void {
-    this.#idMemo.clear();
-    this.#salt?.fill(0);
+    this.#hasher?.zero();
     this.#batchKey?.fill(0);
-    this.#salt = undefined;
+    this.#hasher = undefined;
     this.#batchKey = undefined;
   }
 
   /** The storage id of a token: a salted hash, so storage never holds the token. */
   hash(token: string, kind: 'id' | 'accessor' = 'id'): string {
-    if (!this.#salt) throw new CofferError('sealed', 'Vault is sealed');
-    const memo = kind === 'id' ? this.#idMemo.get(token) : undefined;
-    if (memo !== undefined) return memo;
-    const id = createHmac('sha256', this.#salt).update(`${kind}:${token}`).digest('hex');
-    if (kind === 'id') {
-      // A pure function of the token and the salt, so it never goes stale; bounded, dropped on seal.
-      if (this.#idMemo.size >= ID_MEMO_MAX) this.#idMemo.clear();
-      this.#idMemo.set(token, id);
-    }
-    return id;
+    if (!this.#hasher) throw new CofferError('sealed', 'Vault is sealed');
+    return this.#hasher.hash(token, kind);
   }
 
   async create(input: CreateTokenInput): Promise<{ token: string; entry: TokenEntry }> {
