@@ -371,3 +371,19 @@ test('tidy repairs a revocation cut short: the children die and dangling accesso
   assert.ok(!keys.includes(p.accessor) && !keys.includes(c.accessor));
   assert.ok(keys.includes(creator.accessor));
 });
+
+test('a hot token (decoded once, then served from the read cache) sees every change on the very next request', async () => {
+  const hot = await mint({ policies: ['p-a'], ttl: '1h', num_uses: 0 });
+  const child = await mint({ policies: ['p-a'], ttl: '1h' });
+  for (let i = 0; i < 20; i++) assert.equal((await as(hot.client_token)('GET', 'auth/token/lookup-self')).status, 200);
+  // A renewal rewrites the entry: the next lookup shows the new TTL, not the cached one.
+  const before = (await as(hot.client_token)('GET', 'auth/token/lookup-self')).body.data.ttl as number;
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal((await root('POST', 'auth/token/renew', { token: hot.client_token, increment: '2h' })).status, 200);
+  const after = (await as(hot.client_token)('GET', 'auth/token/lookup-self')).body.data.ttl as number;
+  assert.ok(after > before, `ttl after renew ${after} > before ${before}`);
+  // Revocation: refused on the very next request, however often it was served before.
+  assert.equal((await root('POST', 'auth/token/revoke', { token: hot.client_token })).status, 204);
+  await refused(hot.client_token);
+  assert.equal((await as(child.client_token)('GET', 'auth/token/lookup-self')).status, 200, 'an unrelated token is untouched');
+});
