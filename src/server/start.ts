@@ -7,7 +7,7 @@ import type { BackendFactory } from '../core/framework.js';
 import { buildApp } from '../http/app.js';
 import { listen, type Listening } from '../http/listener.js';
 import { sealRoutes } from '../http/sys-seal.js';
-import { InmemStorage, SqliteStorage, type Storage } from '../storage/index.js';
+import { InmemStorage, PostgresStorage, SqliteStorage, type Storage } from '../storage/index.js';
 import { CofferError } from '../util/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../util/logger.js';
 
@@ -43,7 +43,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const config = opts.configFile ? await loadConfigFile(opts.configFile) : opts.config ?? (opts.dev ? devConfig(opts.dev) : undefined);
   if (!config) throw new CofferError('invalid_request', 'a config file (--config) or --dev is required');
   const logger = opts.logger ?? createLogger(toLevel(opts.logLevel) ?? config.logLevel);
-  const storage = openStorage(config);
+  const storage = await openStorage(config);
   const core = await createCore({
     storage, logger, defaultLeaseTtl: config.defaultLeaseTtlSeconds, maxLeaseTtl: config.maxLeaseTtlSeconds,
     ...(config.maxLeases === undefined ? {} : { maxLeases: config.maxLeases }),
@@ -91,11 +91,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   };
 }
 
-function openStorage(config: ServerConfig): Storage {
-  switch (config.storage.type) {
-    case 'sqlite': return new SqliteStorage({ path: config.storage.path, synchronous: config.storage.synchronous });
+async function openStorage(config: ServerConfig): Promise<Storage> {
+  const s = config.storage;
+  switch (s.type) {
+    case 'sqlite': return new SqliteStorage({ path: s.path, synchronous: s.synchronous });
     case 'inmem': return new InmemStorage();
-    case 'postgresql': throw new CofferError('invalid_request', 'storage "postgresql" is not available yet; use "sqlite"');
+    case 'postgresql':
+      if (s.haEnabled) throw new CofferError('invalid_request', 'storage "postgresql": ha_enabled is not available yet; one server per table without it');
+      return PostgresStorage.open({ connectionUrl: s.connectionUrl, table: s.table, maxParallel: s.maxParallel });
   }
 }
 

@@ -6,7 +6,7 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
 
 /**
- * The one contract every storage backend passes (sqlite, inmem, later postgresql).
+ * The one contract every storage backend passes (sqlite, inmem, postgresql).
  * `make` returns a fresh, empty backend; `reopen`, when given, closes and reopens the same data.
  */
 export function storageContract(name: string, make: () => Promise<Storage>, reopen?: (s: Storage) => Promise<Storage>): void {
@@ -63,7 +63,10 @@ export function storageContract(name: string, make: () => Promise<Storage>, reop
     });
 
     test('list of the root prefix', async () => {
+      await s.put('toplevel', enc('t'));
+      assert.equal(dec(await s.get('toplevel')), 't');
       const top = await s.list('');
+      assert.ok(top.includes('toplevel'), 'a key without a folder is a leaf of the root');
       for (const k of ['a/', 'l/', 'lx/', 'l0/']) assert.ok(top.includes(k), `root listing has ${k}`);
     });
 

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CofferError } from '../../src/util/errors.js';
 import { join } from 'node:path';
-import { InmemStorage, SqliteStorage } from '../../src/storage/index.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { InmemStorage, PostgresStorage, SqliteStorage } from '../../src/storage/index.js';
+import { skipUnless } from '../engines/database-fixtures.js';
 import { storageContract } from './contract.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -27,3 +30,48 @@ test('sqlite: one server per database file; a second opener is refused with a cl
   assert.equal(Buffer.from((await second.get('k'))!).toString(), 'v');
   await second.close();
 });
+
+// PostgreSQL: a table of its own per run in the local server's `postgres` database, dropped at
+// the end. Skipped (with the reason) when the server is down, except on CI.
+const PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const pgTable = `coffer_contract_${randomBytes(3).toString('hex')}`;
+const pgDown = await (async (): Promise<string | undefined> => {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try { await c.connect(); return undefined; } catch (e) { return `PostgreSQL at 127.0.0.1:5432 is not reachable (${(e as Error).message})`; } finally { await c.end().catch(() => undefined); }
+})();
+const pgSkip = skipUnless(pgDown);
+const openPg = (table = pgTable): Promise<PostgresStorage> => PostgresStorage.open({ connectionUrl: PG_URL, table, maxParallel: 4 });
+
+if (pgSkip) {
+  test('storage contract: postgresql', { skip: pgSkip }, () => {});
+} else {
+  storageContract('postgresql', () => openPg(), async (s) => {
+    await s.close();
+    return openPg();
+  });
+
+  test('postgresql: Vault\'s table layout, one server per table, and a clear error for a bad connection', async () => {
+    const table = `${pgTable}_own`;
+    const first = await openPg(table);
+    await first.put('a/b/c', Buffer.from('v'));
+    await first.put('top', Buffer.from('t'));
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      const rows = (await admin.query(`SELECT parent_path, path, key FROM "${table}" ORDER BY path, key`)).rows;
+      assert.deepEqual(rows, [{ parent_path: '', path: '/', key: 'top' }, { parent_path: '/a/', path: '/a/b/', key: 'c' }]);
+      await assert.rejects(openPg(table), (e: unknown) => e instanceof CofferError && /in use by another Coffer server/.test(e.message));
+      await first.close();
+      const second = await openPg(table);
+      assert.equal(Buffer.from((await second.get('a/b/c'))!).toString(), 'v');
+      await second.close();
+      await assert.rejects(
+        PostgresStorage.open({ connectionUrl: 'postgres://nobody:hunter2@127.0.0.1:1/none', table, maxParallel: 1 }),
+        (e: unknown) => e instanceof CofferError && e.code === 'storage_failure' && !e.message.includes('hunter2'),
+      );
+    } finally {
+      await admin.query(`DROP TABLE IF EXISTS "${table}", "${pgTable}"`);
+      await admin.end();
+    }
+  });
+}
