@@ -17,6 +17,22 @@ export function skipUnless(reason: string | undefined): string | false {
   return reason;
 }
 
+/** The local PostgreSQL as the storage tests use it (the `postgres` database, trust auth). */
+export const PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Why the local PostgreSQL cannot be used (for skipUnless), or undefined when it answers. */
+export async function pgUnreachable(): Promise<string | undefined> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    return undefined;
+  } catch (e) {
+    return `PostgreSQL at 127.0.0.1:5432 is not reachable (${(e as Error).message})`;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
 export interface PgFixture {
   readonly database: string;
   readonly admin: string;

@@ -8,15 +8,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ServerConfig } from '../../src/config/index.js';
-import { skipUnless } from '../engines/database-fixtures.js';
+import { PG_URL, pgUnreachable, skipUnless } from '../engines/database-fixtures.js';
 import { ok, startConfiguredServer } from '../helpers/server.js';
 
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const table = `coffer_server_${randomBytes(3).toString('hex')}`;
-const down = await (async (): Promise<string | undefined> => {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try { await c.connect(); return undefined; } catch (e) { return `PostgreSQL at 127.0.0.1:5432 is not reachable (${(e as Error).message})`; } finally { await c.end().catch(() => undefined); }
-})();
+const down = await pgUnreachable();
 
 const config: ServerConfig = {
   storage: { type: 'postgresql', connectionUrl: PG_URL, table, haEnabled: false, maxParallel: 8 },

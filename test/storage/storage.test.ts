@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { InmemStorage, PostgresStorage, SqliteStorage } from '../../src/storage/index.js';
-import { skipUnless } from '../engines/database-fixtures.js';
+import { PG_URL, pgUnreachable, skipUnless } from '../engines/database-fixtures.js';
 import { storageContract } from './contract.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -33,13 +33,8 @@ test('sqlite: one server per database file; a second opener is refused with a cl
 
 // PostgreSQL: a table of its own per run in the local server's `postgres` database, dropped at
 // the end. Skipped (with the reason) when the server is down, except on CI.
-const PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const pgTable = `coffer_contract_${randomBytes(3).toString('hex')}`;
-const pgDown = await (async (): Promise<string | undefined> => {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try { await c.connect(); return undefined; } catch (e) { return `PostgreSQL at 127.0.0.1:5432 is not reachable (${(e as Error).message})`; } finally { await c.end().catch(() => undefined); }
-})();
-const pgSkip = skipUnless(pgDown);
+const pgSkip = skipUnless(await pgUnreachable());
 const openPg = (table = pgTable): Promise<PostgresStorage> => PostgresStorage.open({ connectionUrl: PG_URL, table, maxParallel: 4 });
 
 if (pgSkip) {
