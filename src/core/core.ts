@@ -25,6 +25,7 @@ import { IdentityStore } from './identity/store.js';
 import { cubbyholeBackendFactory, purgeCubbyhole } from '../engines/cubbyhole/index.js';
 import { kvBackendFactory } from '../engines/kv/index.js';
 import { transitBackendFactory } from '../engines/transit/index.js';
+import { toolPaths } from '../engines/transit/paths-misc.js';
 import { createDatabaseEngine } from '../engines/database/index.js';
 import { leasePaths } from '../engines/sys/paths-leases.js';
 import { PasswordPolicies, passwordPolicyPaths } from '../engines/sys/paths-password-policies.js';
@@ -144,6 +145,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...authMountPaths({ auth }),
     ...wrappingPaths(wrapper),
     ...internalPaths({ secrets, auth, authorizer }),
+    // sys/tools/random and sys/tools/hash: the same operations transit serves.
+    ...toolPaths('tools/'),
   ];
   const secretFactories = new Map<string, BackendFactory>([
     ['system', systemBackendFactory(sysPaths)],

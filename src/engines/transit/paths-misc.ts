@@ -18,19 +18,29 @@ const SOURCES = ['platform', 'seal', 'all'];
 const randomFields = z.object({ bytes: int().optional(), format: text().optional(), source: text().optional() });
 const hashFields = z.object({ input: text().optional(), algorithm: text().optional(), format: text().optional() });
 
-/** random, hash, backup, restore, export and cache-config. */
-export function miscPaths(store: KeyStore, storage: Storage): PathSpec[] {
+/**
+ * random and hash under `prefix`: transit mounts them at its root, and Vault's sys backend
+ * serves the same operations as sys/tools/random and sys/tools/hash (wired in core.ts).
+ */
+export function toolPaths(prefix: string): PathSpec[] {
   const random = (ctx: HandlerContext<z.output<typeof randomFields>>): Promise<CoreResponse> => Promise.resolve(randomHandler(ctx));
   const hash = (ctx: HandlerContext<z.output<typeof hashFields>>): Promise<CoreResponse> => Promise.resolve(hashHandler(ctx));
   const randomHelp = { bytes: 'How many bytes (default 32, at most 131072); also a path segment.', format: 'base64 (default) or hex.', source: 'platform (default), seal or all; all are the CSPRNG in Coffer.' };
   const hashHelp = { input: 'Base64 data to hash.', algorithm: 'sha2-224, sha2-256 (default), sha2-384, sha2-512, sha3-224, sha3-256, sha3-384, sha3-512; also a path segment.', format: 'hex (default) or base64.' };
+  return [
+    definePath({ pattern: `${prefix}random`, help: 'Random bytes from the CSPRNG.', fields: randomFields, fieldHelp: randomHelp, operations: { update: random } }),
+    definePath({ pattern: `${prefix}random/:urlbytes`, help: 'Random bytes; the segment is a byte count or a source.', fields: randomFields, fieldHelp: randomHelp, operations: { update: random } }),
+    definePath({ pattern: `${prefix}random/:source/:urlbytes`, help: 'Random bytes: random/:source/:bytes.', fields: randomFields, fieldHelp: randomHelp, operations: { update: random } }),
+    definePath({ pattern: `${prefix}hash`, help: 'Hash base64 input.', fields: hashFields, fieldHelp: hashHelp, operations: { update: hash } }),
+    definePath({ pattern: `${prefix}hash/:urlalgorithm`, help: 'Hash base64 input with the algorithm in the path.', fields: hashFields, fieldHelp: hashHelp, operations: { update: hash } }),
+  ];
+}
+
+/** random, hash, backup, restore, export and cache-config. */
+export function miscPaths(store: KeyStore, storage: Storage): PathSpec[] {
   const exportRead = (ctx: HandlerContext<{ format?: string | undefined }>): Promise<CoreResponse> => exportHandler(store, ctx);
   return [
-    definePath({ pattern: 'random', help: 'Random bytes from the CSPRNG.', fields: randomFields, fieldHelp: randomHelp, operations: { update: random } }),
-    definePath({ pattern: 'random/:urlbytes', help: 'Random bytes; the segment is a byte count or a source.', fields: randomFields, fieldHelp: randomHelp, operations: { update: random } }),
-    definePath({ pattern: 'random/:source/:urlbytes', help: 'Random bytes: random/:source/:bytes.', fields: randomFields, fieldHelp: randomHelp, operations: { update: random } }),
-    definePath({ pattern: 'hash', help: 'Hash base64 input.', fields: hashFields, fieldHelp: hashHelp, operations: { update: hash } }),
-    definePath({ pattern: 'hash/:urlalgorithm', help: 'Hash base64 input with the algorithm in the path.', fields: hashFields, fieldHelp: hashHelp, operations: { update: hash } }),
+    ...toolPaths(''),
     definePath({
       pattern: 'backup/:name',
       help: 'A plaintext backup of the key (it must be exportable and allow plaintext backup).',
