@@ -115,14 +115,15 @@ test('kv on a KV v1 mount: plain paths, no metadata; a denied preflight is exit 
   assert.equal(denied.code, 2);
   assert.match(denied.stderr, /preflight capability check returned 403/);
 
-  await s.call('POST', 'secret/data/wrapped', { data: { pw: 'w1' } });
+  // A value no random token or accessor can contain by chance (they are base62).
+  await s.call('POST', 'secret/data/wrapped', { data: { pw: 'wrapped-secret-value' } });
   const wrapped = expectExit(await coffer(['kv', 'get', '--wrap-ttl', '5m', 'secret/wrapped'], env), 0, 'wrapped get');
   assert.match(wrapped.stdout, /^Key\s+Value\n---\s+-----\nwrapping_token:\s+\S+\nwrapping_accessor:\s+\S+\nwrapping_token_ttl:\s+5m\n/);
   assert.match(wrapped.stdout, /wrapping_token_creation_path:\s+secret\/data\/wrapped\n/);
-  assert.doesNotMatch(wrapped.stdout, /w1/);
+  assert.doesNotMatch(wrapped.stdout, /wrapped-secret-value/);
   const token = expectExit(await coffer(['kv', 'get', '-wrap-ttl=5m', '-field=wrapping_token', 'secret/wrapped'], env), 0, 'wrapping token').stdout;
   const unwrapped = await s.call('POST', 'sys/wrapping/unwrap', { token });
-  assert.equal(unwrapped.body.data.data.pw, 'w1');
+  assert.equal(unwrapped.body.data.data.pw, 'wrapped-secret-value');
 });
 
 test('kvV2Path builds the v2 API paths as the Vault CLI does', () => {
