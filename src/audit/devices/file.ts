@@ -1,3 +1,4 @@
+import { write } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { invalid } from '../../util/errors.js';
@@ -24,6 +25,11 @@ export interface FileDeviceStats {
  * After a failed write the file is closed and reopened on the next one, as Vault does, so a
  * replaced or repaired file is picked up without a restart.
  */
+/** fs.write with a callback: lighter than FileHandle.write's promise machinery, the same thread-pool write. */
+function writeAt(fd: number, buf: Buffer, offset: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, buf, offset, buf.length - offset, null, (e, n) => (e ? reject(e) : resolve(n))));
+}
+
 export class FileDevice implements AuditDevice {
   readonly options: FileDeviceOptions;
   readonly stats: FileDeviceStats = { writes: 0, syncs: 0 };
@@ -50,8 +56,7 @@ export class FileDevice implements AuditDevice {
     try {
       let offset = 0;
       while (offset < buf.length) {
-        const { bytesWritten } = await fh.write(buf, offset, buf.length - offset);
-        offset += bytesWritten;
+        offset += await writeAt(fh.fd, buf, offset);
       }
       this.stats.writes += 1;
       if (this.options.fsync) {
