@@ -81,7 +81,8 @@ test('http device with a disk buffer: endpoint down → requests still succeed, 
   // The enable checkpoint, the enable's response entry (its request came before the device), 40 for the reads.
   const received = await eventually(() => all(siem.chunks), (l) => l.length >= 42, 15_000);
   assert.equal(received.length, 42);
-  assert.equal((await stat(buffer)).size, 0, 'the buffer is emptied once sent');
+  // The receiver has the entries before the device has its answer and consumes them: wait for that.
+  assert.equal((await eventually(async () => (await stat(buffer)).size, (n) => n === 0)), 0, 'the buffer is emptied once sent');
   // Array batches are re-serialized here, so check order and continuity by seq rather than bytes.
   const seqs = received.map((l) => parseChainLine(l)?.seq ?? (JSON.parse(l) as { seq: number }).seq);
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1));
