@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreRequest } from '../src/core/request.js';
-import { BIN } from './lib/coffer.js';
+import { BIN, client } from './lib/coffer.js';
 import { measure, type LoadSpec, type Summary } from './lib/load.js';
 import { freePort, startProcess, type Server } from './lib/proc.js';
 import type { Options, Row } from './scenarios.js';
@@ -46,12 +46,7 @@ async function startDevAt(dir: string): Promise<Dev> {
     [BIN, 'server', '--dev', '--dev-data-dir', dir, '--dev-root-token', TOKEN, '--dev-listen-address', `127.0.0.1:${port}`, '--log-level', 'error'],
     port, async () => (await fetch(`${addr}/v1/sys/health`)).status === 200,
   );
-  const call: Call = async (method, path, body, token = TOKEN) => {
-    const res = await fetch(`${addr}/v1/${path}`, { method, headers: { 'X-Vault-Token': token }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) as unknown : undefined };
-  };
-  return { ...server, addr, call };
+  return { ...server, addr, call: client(addr, TOKEN) };
 }
 
 /**
@@ -71,12 +66,7 @@ async function startConfiguredAt(dir: string, disableCache: boolean): Promise<De
     await server.stop();
     throw new Error(`unsealing the bench store → ${unseal.status}`);
   }
-  const call: Call = async (method, path, body, token = TOKEN) => {
-    const res = await fetch(`${addr}/v1/${path}`, { method, headers: { 'X-Vault-Token': token }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) as unknown : undefined };
-  };
-  return { ...server, addr, call };
+  return { ...server, addr, call: client(addr, TOKEN) };
 }
 
 interface Loaded { ms: number; perSec: number; dbMiB: number }

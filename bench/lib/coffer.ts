@@ -11,7 +11,8 @@ export interface Coffer extends Server {
   call(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: unknown }>;
 }
 
-function client(addr: string, token: string) {
+/** Calls the server's API with `token` unless another is given per call. */
+export function client(addr: string, token: string) {
   return async (method: string, path: string, body?: unknown, tok = token): Promise<{ status: number; body: unknown }> => {
     const res = await fetch(`${addr}/v1/${path}`, { method, headers: { 'X-Vault-Token': tok }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
