@@ -20,16 +20,16 @@ export interface FileDeviceStats {
   syncs: number;
 }
 
-/**
- * Appends lines to a file (or stdout). One batch is one write (plus one fdatasync with `fsync`).
- * After a failed write the file is closed and reopened on the next one, as Vault does, so a
- * replaced or repaired file is picked up without a restart.
- */
 /** fs.write with a callback: lighter than FileHandle.write's promise machinery, the same thread-pool write. */
 function writeAt(fd: number, buf: Buffer, offset: number): Promise<number> {
   return new Promise((resolve, reject) => write(fd, buf, offset, buf.length - offset, null, (e, n) => (e ? reject(e) : resolve(n))));
 }
 
+/**
+ * Appends lines to a file (or stdout). One batch is one write (plus one fdatasync with `fsync`).
+ * After a failed write the file is closed and reopened on the next one, as Vault does, so a
+ * replaced or repaired file is picked up without a restart.
+ */
 export class FileDevice implements AuditDevice {
   readonly options: FileDeviceOptions;
   readonly stats: FileDeviceStats = { writes: 0, syncs: 0 };
