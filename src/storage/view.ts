@@ -44,10 +44,12 @@ export async function collectKeys(storage: Storage, prefix = ''): Promise<string
   return out;
 }
 
+const parseJsonBytes = (bytes: Uint8Array): unknown => JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+
 /** JSON helpers for the many stores that keep small records. */
 export async function getJson(storage: Storage, key: string): Promise<unknown> {
   const raw = await storage.get(key);
-  return raw === undefined ? undefined : JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+  return raw === undefined ? undefined : parseJsonBytes(raw);
 }
 
 /** The value at `key` through `decoder`, from the backend's decoded cache when it has one. */
@@ -76,7 +78,7 @@ function deepFreeze<T>(value: T): DeepReadonly<T> {
  * Keep one per record type (a module constant): the cache recognizes a decoder by identity.
  */
 export function frozenJson<T>(check: (raw: unknown) => T): Decoder<DeepReadonly<T>> {
-  return { decode: (bytes) => deepFreeze(check(JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')))) };
+  return { decode: (bytes) => deepFreeze(check(parseJsonBytes(bytes))) };
 }
 
 export function putJson(storage: Storage, key: string, value: unknown): Promise<void> {
