@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -111,6 +111,7 @@ export async function leaseScale(o: Options): Promise<Row[]> {
     return rows;
   } finally {
     await node.server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startProcess, type Server } from './proc.js';
@@ -37,7 +37,9 @@ export async function startSqlite(synchronous: 'full' | 'normal'): Promise<Coffe
   const addr = `http://127.0.0.1:${port}`;
   const config = join(dir, 'coffer.hcl');
   writeFileSync(config, `storage "sqlite" {\n  path = "${join(dir, 'coffer.db')}"\n  synchronous = "${synchronous}"\n}\nlistener "tcp" {\n  address = "127.0.0.1:${port}"\n  tls_disable = true\n}\nlog_level = "error"\n`);
-  const server = await startProcess([BIN, 'server', '--config', config], port, healthy(addr));
+  const started = await startProcess([BIN, 'server', '--config', config], port, healthy(addr));
+  // The store goes with the server: a bench must not leave its files behind.
+  const server = { ...started, stop: async () => { await started.stop(); rmSync(dir, { recursive: true, force: true }); } };
   const anon = client(addr, '');
   const init = await anon('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 });
   const { keys_base64: keys, root_token: token } = init.body as { keys_base64: string[]; root_token: string };

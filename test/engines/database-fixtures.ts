@@ -45,7 +45,7 @@ export interface PgFixture {
 }
 
 export async function pgFixture(): Promise<PgFixture | { skip: string }> {
-  const base = { host: '127.0.0.1', port: 5432, user: 'postgres', connectionTimeoutMillis: 3000 };
+  const base = { host: '127.0.0.1', port: 5432, user: 'postgres', connectionTimeoutMillis: 3000, statement_timeout: 30_000, lock_timeout: 30_000, query_timeout: 35_000 };
   const root = new pg.Client({ ...base, database: 'postgres' });
   try { await root.connect(); } catch (e) { return { skip: `PostgreSQL at 127.0.0.1:5432 is not reachable (${(e as Error).message})` }; }
   const database = `coffer_t_${RUN}`;

@@ -4,6 +4,9 @@ import { render } from '../sql.js';
 import { fillUrl, scrub, type ConnectionDetails, type DbConnection, type DbPlugin, type Endpoint } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** A statement waiting on a lock (or a stuck server) fails the request instead of holding it forever. */
+const QUERY_TIMEOUT_MS = 30_000;
+const timed = (sql: string): mysql.QueryOptions => ({ sql, timeout: QUERY_TIMEOUT_MS });
 
 export const mysqlPlugin: DbPlugin = {
   name: 'mysql-database-plugin',
@@ -71,19 +74,19 @@ class MysqlConnection implements DbConnection {
   }
 
   async verify(): Promise<void> {
-    await this.#with(async (c) => { await c.query('SELECT 1'); });
+    await this.#with(async (c) => { await c.query(timed('SELECT 1')); });
   }
 
   // MySQL commits DDL implicitly: statements run one by one on one connection.
   async run(statements: readonly string[], secrets: readonly string[] = []): Promise<void> {
-    await this.#with(async (c) => { for (const s of statements) await c.query(s); }, secrets);
+    await this.#with(async (c) => { for (const s of statements) await c.query(timed(s)); }, secrets);
   }
 
   async dropUser(username: string): Promise<void> {
     await this.#with(async (c) => {
-      const [sessions] = await c.query<mysql.RowDataPacket[]>(render('SELECT ID FROM information_schema.PROCESSLIST WHERE USER = {{name}} AND ID <> CONNECTION_ID()', { name: username }, 'mysql'));
-      for (const row of sessions) await c.query('KILL ?', [Number(row['ID'])]).catch(() => undefined);
-      for (const host of await this.#hosts(c, username)) await c.query(render('DROP USER IF EXISTS {{name}}@{{host}}', { name: username, host }, 'mysql'));
+      const [sessions] = await c.query<mysql.RowDataPacket[]>(timed(render('SELECT ID FROM information_schema.PROCESSLIST WHERE USER = {{name}} AND ID <> CONNECTION_ID()', { name: username }, 'mysql')));
+      for (const row of sessions) await c.query(timed('KILL ?'), [Number(row['ID'])]).catch(() => undefined);
+      for (const host of await this.#hosts(c, username)) await c.query(timed(render('DROP USER IF EXISTS {{name}}@{{host}}', { name: username, host }, 'mysql')));
     });
   }
 
@@ -91,7 +94,7 @@ class MysqlConnection implements DbConnection {
     await this.#with(async (c) => {
       const hosts = await this.#hosts(c, username);
       if (hosts.length === 0) throw new Error(`user "${username}" does not exist`);
-      for (const host of hosts) await c.query(render('ALTER USER {{name}}@{{host}} IDENTIFIED BY {{password}}', { name: username, host, password }, 'mysql'));
+      for (const host of hosts) await c.query(timed(render('ALTER USER {{name}}@{{host}} IDENTIFIED BY {{password}}', { name: username, host, password }, 'mysql')));
     }, [password]);
   }
 
@@ -102,7 +105,7 @@ class MysqlConnection implements DbConnection {
   async tryLogin(username: string, password: string): Promise<void> {
     try {
       const c = await mysql.createConnection(this.#options(username, password));
-      try { await c.query('SELECT 1'); } finally { await c.end().catch(() => undefined); }
+      try { await c.query(timed('SELECT 1')); } finally { await c.end().catch(() => undefined); }
     } catch (e) {
       throw scrub(e, [password, ...this.#secrets]);
     }
@@ -114,7 +117,7 @@ class MysqlConnection implements DbConnection {
 
   async #hosts(c: mysql.PoolConnection, username: string): Promise<string[]> {
     // Values go through the same escaping as templates (quote doubling), not the driver's backslash escaping.
-    const [rows] = await c.query<mysql.RowDataPacket[]>(render('SELECT Host FROM mysql.user WHERE User = {{name}}', { name: username }, 'mysql'));
+    const [rows] = await c.query<mysql.RowDataPacket[]>(timed(render('SELECT Host FROM mysql.user WHERE User = {{name}}', { name: username }, 'mysql')));
     return rows.map((r) => String(r['Host']));
   }
 

@@ -4,6 +4,8 @@ import { pgIdent } from '../sql.js';
 import { fillUrl, scrub, type ConnectionDetails, type DbConnection, type DbPlugin, type Endpoint } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** A statement waiting on a lock (or a stuck server) fails the request instead of holding it forever. */
+const STATEMENT_TIMEOUT_MS = 30_000;
 const pgLiteral = (v: string): string => (v.includes('\\') ? `E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'` : `'${v.replace(/'/g, "''")}'`);
 
 /** Extended protocol: the server refuses more than one statement per call (defence in depth for T11). */
@@ -77,7 +79,7 @@ class PostgresConnection implements DbConnection {
 
   #config(user: string, password: string): pg.ClientConfig {
     const e = this.#endpoint;
-    return { host: e.host, port: e.port, database: e.database, user, password, ssl: e.ssl ? { rejectUnauthorized: true } : false, connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
+    return { host: e.host, port: e.port, database: e.database, user, password, ssl: e.ssl ? { rejectUnauthorized: true } : false, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, statement_timeout: STATEMENT_TIMEOUT_MS, lock_timeout: STATEMENT_TIMEOUT_MS, query_timeout: STATEMENT_TIMEOUT_MS + 5_000 };
   }
 
   async verify(): Promise<void> {
