@@ -57,6 +57,8 @@ export interface CoreOptions {
   cacheEntries?: number;
   /** More secrets engines by type (the benchmark's lease source); never replaces a built-in. */
   extraSecretFactories?: ReadonlyMap<string, BackendFactory>;
+  // <wire:core-options-info>
+  // <wire:core-options-telemetry>
 }
 
 /** Mounts every server has; re-created on unseal if missing (e.g. after an upgrade). */
@@ -141,6 +143,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...passwordPolicyPaths(passwords),
     ...explainPaths({ authorizer, tokens, identity }),
     // <wire:sys-paths>
+    // <wire:sys-paths-info>
+    // <wire:sys-paths-telemetry>
     ...mountPaths({ secrets, auth }),
     ...authMountPaths({ auth }),
     ...wrappingPaths(wrapper),

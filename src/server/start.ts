@@ -49,6 +49,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     ...(config.maxLeases === undefined ? {} : { maxLeases: config.maxLeases }),
     ...(config.cacheEntries === undefined ? {} : { cacheEntries: config.cacheEntries }),
     ...(opts.extraSecretFactories ? { extraSecretFactories: opts.extraSecretFactories } : {}),
+    // <wire:start-info>
+    // <wire:start-telemetry>
   });
 
   let dev: RunningServer['dev'];
