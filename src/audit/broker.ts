@@ -146,21 +146,21 @@ export class AuditBroker implements AuditSink {
   async #write(
     devices: readonly Active[], src: EntrySource, cache: RequestCache, build: (d: Active, hash: ValueHasher, parts: SharedParts) => string,
   ): Promise<void> {
-    const { caller } = src;
+    if (devices.length === 1) {
+      // The common case, without a promise per device and a settled list.
+      const d = devices[0]!;
+      try {
+        await d.chain.append(this.#body(d, src, cache, build));
+        return;
+      } catch (e) {
+        this.#reportFailure(d, e);
+        throw new CofferError('audit_failure', 'internal error');
+      }
+    }
     const settled = await Promise.allSettled(devices.map((d) => {
       let body: string;
       try {
-        const id = d.entry.uuid;
-        let memo = cache.hashes.get(id);
-        if (!memo) {
-          cache.hashes.set(id, (memo = new Map()));
-          if (caller) d.callerHashes.seed(caller, memo);
-        }
-        const hash = d.opts.logRaw ? rawHasher : cachedHasher(d.salter, memo);
-        let parts = cache.parts.get(id);
-        if (!parts) cache.parts.set(id, (parts = sharedParts(src, hash, d.opts)));
-        body = build(d, hash, parts);
-        if (caller) d.callerHashes.remember(caller, memo);
+        body = this.#body(d, src, cache, build);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -169,6 +169,23 @@ export class AuditBroker implements AuditSink {
     let written = 0;
     settled.forEach((r, i) => (r.status === 'fulfilled' ? (written += 1) : this.#reportFailure(devices[i]!, r.reason)));
     if (written === 0) throw new CofferError('audit_failure', 'internal error');
+  }
+
+  /** One device's entry text: values hashed once per request and device, shared parts built once. */
+  #body(d: Active, src: EntrySource, cache: RequestCache, build: (d: Active, hash: ValueHasher, parts: SharedParts) => string): string {
+    const { caller } = src;
+    const id = d.entry.uuid;
+    let memo = cache.hashes.get(id);
+    if (!memo) {
+      cache.hashes.set(id, (memo = new Map()));
+      if (caller) d.callerHashes.seed(caller, memo);
+    }
+    const hash = d.opts.logRaw ? rawHasher : cachedHasher(d.salter, memo);
+    let parts = cache.parts.get(id);
+    if (!parts) cache.parts.set(id, (parts = sharedParts(src, hash, d.opts)));
+    const body = build(d, hash, parts);
+    if (caller) d.callerHashes.remember(caller, memo);
+    return body;
   }
 
   /** Logged at most every few seconds per device: a dead collector must not flood the log. */
