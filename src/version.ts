@@ -4,3 +4,5 @@
  */
 export const COFFER_VERSION = '0.1.0';
 export const VERSION = `1.17.0+coffer.${COFFER_VERSION}`;
+/** The release's build date, as sys/seal-status and sys/version-history report it. */
+export const BUILD_DATE = '2026-11-29T00:00:00Z';

@@ -18,7 +18,7 @@ export {
   DEFAULT_POSTGRESQL_MAX_PARALLEL,
   DEFAULT_POSTGRESQL_TABLE,
 } from './schema.js';
-export type { ListenerConfig, LogLevel, ServerConfig, StorageConfig, TlsConfig } from './schema.js';
+export type { ListenerConfig, LogLevel, ServerConfig, StorageConfig, TelemetryConfig, TlsConfig } from './schema.js';
 
 /**
  * A Vault duration in whole seconds: a bare integer (or string of digits) is seconds, `"7d"` is

@@ -13,15 +13,21 @@ import {
   DEFAULT_LISTENER_ADDRESS,
   DEFAULT_POSTGRESQL_MAX_PARALLEL,
   DEFAULT_POSTGRESQL_TABLE,
+  DEFAULT_PROMETHEUS_RETENTION_SECONDS,
+  DEFAULT_USAGE_GAUGE_PERIOD_SECONDS,
+  inflightLoggingSchema,
   inmemSchema,
+  listenerTelemetrySchema,
   postgresqlSchema,
   sqliteSchema,
   tcpListenerSchema,
+  telemetrySchema,
   topLevelSchema,
   unknownKeyProblem,
   type ListenerConfig,
   type ServerConfig,
   type StorageConfig,
+  type TelemetryConfig,
   type TlsConfig,
 } from './schema.js';
 import { describe, toAddress } from './values.js';
@@ -105,6 +111,42 @@ function collectBlocks(ctx: Ctx, type: string, value: unknown, parent: PlainObje
     throw notABlock(ctx.lines.lineOfKey(parent, type));
   }
   return blocks;
+}
+
+/** An unlabelled block allowed once, such as `telemetry { ... }`; JSON may wrap it in a one-item list. */
+function singleBlock(ctx: Ctx, parent: PlainObject, key: string, display: string): PlainObject | undefined {
+  const value = parent[key];
+  if (value === undefined) return undefined;
+  const line = ctx.lines.lineOfKey(parent, key);
+  const list = Array.isArray(value) ? (value as unknown[]) : [value];
+  if (list.length !== 1) throw new ConfigError(`only one ${key} block is allowed, found ${list.length}`, { file: ctx.file, key: display, line });
+  const [body] = list;
+  if (!isPlainObject(body)) throw new ConfigError(`expected a block ${key} { ... }, got ${describe(body)}`, { file: ctx.file, key: display, line });
+  return body;
+}
+
+/** The top-level `telemetry` block; Vault's defaults apply to the keys it leaves out. */
+function validateTelemetry(ctx: Ctx, root: PlainObject): TelemetryConfig | undefined {
+  const body = singleBlock(ctx, root, 'telemetry', 'telemetry');
+  if (body === undefined) return undefined;
+  const t = checkBlock(ctx, telemetrySchema, body, 'telemetry');
+  return {
+    prometheusRetentionSeconds: t.prometheus_retention_time ?? DEFAULT_PROMETHEUS_RETENTION_SECONDS,
+    disableHostname: t.disable_hostname ?? false,
+    usageGaugePeriodSeconds: t.usage_gauge_period ?? DEFAULT_USAGE_GAUGE_PERIOD_SECONDS,
+  };
+}
+
+/** A listener's `telemetry` and `inflight_requests_logging` blocks, only when it has them. */
+function listenerAccess(ctx: Ctx, body: PlainObject, display: string): Pick<ListenerConfig, 'telemetry' | 'inflightRequestsLogging'> {
+  const telemetry = singleBlock(ctx, body, 'telemetry', `${display}.telemetry`);
+  const inflight = singleBlock(ctx, body, 'inflight_requests_logging', `${display}.inflight_requests_logging`);
+  const metrics = telemetry && checkBlock(ctx, listenerTelemetrySchema, telemetry, `${display}.telemetry`);
+  const requests = inflight && checkBlock(ctx, inflightLoggingSchema, inflight, `${display}.inflight_requests_logging`);
+  return {
+    ...(metrics ? { telemetry: { unauthenticatedMetricsAccess: metrics.unauthenticated_metrics_access ?? false } } : {}),
+    ...(requests ? { inflightRequestsLogging: { unauthenticatedInFlightRequestsAccess: requests.unauthenticated_in_flight_requests_access ?? false } } : {}),
+  };
 }
 
 function validateStorage(ctx: Ctx, root: PlainObject): StorageConfig {
@@ -199,7 +241,7 @@ function validateListeners(ctx: Ctx, root: PlainObject, fileChecks: FileCheck[])
       fileChecks.push({ path: keyFile, key: `${display}.tls_key_file`, line: lineOf('tls_key_file') });
       tls = { certFile, keyFile, minVersion: l.tls_min_version ?? 'TLSv1.2' };
     }
-    listeners.push({ type: 'tcp', host, port, tls });
+    listeners.push({ type: 'tcp', host, port, tls, ...listenerAccess(ctx, block.body, display) });
   }
   return listeners;
 }
@@ -217,6 +259,7 @@ export function validateConfig(tree: unknown, file: string, lines: LineLookup): 
   const storage = validateStorage(ctx, tree);
   const fileChecks: FileCheck[] = [];
   const listeners = validateListeners(ctx, tree, fileChecks);
+  const telemetry = validateTelemetry(ctx, tree);
 
   // As in Vault, 0 (or absent) means the system default of 32 days. Unlike Vault, an explicit
   // max_lease_ttl below 32 days with no default_lease_ttl lowers the default to match instead of
@@ -245,6 +288,7 @@ export function validateConfig(tree: unknown, file: string, lines: LineLookup): 
       logLevel: top.log_level ?? 'info',
       ...(top.max_leases === undefined ? {} : { maxLeases: top.max_leases }),
       ...(top.disable_cache === true ? { cacheEntries: 0 } : top.cache_size === undefined ? {} : { cacheEntries: top.cache_size }),
+      ...(telemetry ? { telemetry } : {}),
     },
     fileChecks,
   };

@@ -48,6 +48,11 @@ export function toDuration(v: unknown): number {
   return r.seconds;
 }
 
+/** telemetry `usage_gauge_period`: a duration, or `"none"` (0) to never count. */
+export function toUsageGaugePeriod(v: unknown): number {
+  return v === 'none' ? 0 : toDuration(v);
+}
+
 /** Vault passes storage options around as strings, so `"128"` is as good as `128`. */
 export function toPositiveInt(v: unknown): number {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;

@@ -19,6 +19,10 @@ import { mountPaths } from '../engines/sys/paths-mounts.js';
 import { wrappingPaths } from '../engines/sys/paths-wrapping.js';
 import { policyPaths } from '../engines/sys/paths-policy.js';
 import { explainPaths } from '../engines/sys/paths-explain.js';
+import { metricsPaths } from '../engines/sys/paths-metrics.js';
+import type { Telemetry } from './telemetry/index.js';
+import { infoPaths, type ServerInfo } from '../engines/sys/paths-info.js';
+import { recordVersion } from './versions.js';
 import { identityBackendFactory } from '../engines/identity/index.js';
 import type { AuthMountInfo } from './identity/env.js';
 import { IdentityStore } from './identity/store.js';
@@ -57,8 +61,10 @@ export interface CoreOptions {
   cacheEntries?: number;
   /** More secrets engines by type (the benchmark's lease source); never replaces a built-in. */
   extraSecretFactories?: ReadonlyMap<string, BackendFactory>;
-  // <wire:core-options-info>
-  // <wire:core-options-telemetry>
+  /** What the server was started with, for sys/ha-status, sys/config/state/sanitized, sys/loggers (absent when embedded). */
+  info?: ServerInfo;
+  /** The metrics registry sys/metrics and sys/in-flight-req read (the HTTP layer feeds it); without it they are absent. */
+  telemetry?: Telemetry;
 }
 
 /** Mounts every server has; re-created on unseal if missing (e.g. after an upgrade). */
@@ -143,8 +149,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...passwordPolicyPaths(passwords),
     ...explainPaths({ authorizer, tokens, identity }),
     // <wire:sys-paths>
-    // <wire:sys-paths-info>
-    // <wire:sys-paths-telemetry>
+    ...infoPaths({ barrier, logger, server: options.info }),
+    ...(options.telemetry ? metricsPaths(options.telemetry) : []),
     ...mountPaths({ secrets, auth }),
     ...authMountPaths({ auth }),
     ...wrappingPaths(wrapper),
@@ -209,6 +215,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   /** What every opening of the barrier loads, at init and at each unseal, in dependency order. */
   const loadServices = async (): Promise<void> => {
     await cluster.load();
+    await recordVersion(barrier); // sys/version-history: a version's first init or unseal, kept in core/versions/ as Vault does
     await tokens.load();
     await policies.load();
     await audit.load();

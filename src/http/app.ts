@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ListenerConfig } from '../config/index.js';
 import type { Pipeline } from '../core/pipeline.js';
-import type { CoreRequest, Operation } from '../core/request.js';
+import type { CoreRequest, CoreResponse, Operation } from '../core/request.js';
+import { metricsFormatFromAccept, RawText, type MetricsReply, type Telemetry } from '../core/telemetry/index.js';
 import { parseDurationSeconds } from '../util/duration.js';
 import { CofferError, isCofferError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -16,6 +20,46 @@ export interface AppDeps {
   readonly pipeline: Pick<Pipeline, 'handle'>;
   readonly sealRoutes: ReadonlyMap<string, SealRoute>;
   readonly logger: Logger;
+  /** Request timings and in-flight tracking, and the listeners that open the telemetry endpoints without a token. */
+  readonly telemetry?: AppTelemetry;
+}
+
+export interface AppTelemetry {
+  readonly registry: Telemetry;
+  /** What the listener a connection came in on opens to callers without a token. */
+  readonly access: (local: LocalEnd) => ListenerOpenings;
+}
+
+export interface ListenerOpenings {
+  readonly metrics: boolean;
+  readonly inFlight: boolean;
+}
+
+interface LocalEnd {
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+}
+
+const CLOSED: ListenerOpenings = { metrics: false, inFlight: false };
+const unmapped = (a: string | undefined): string => (a?.startsWith('::ffff:') ? a.slice(7) : a ?? '');
+
+/**
+ * Tells the listeners apart by the local end of a connection: `bound()` are their addresses, in
+ * the order of `listeners` (called only for the two telemetry paths, never on the hot path).
+ */
+export function listenerAccess(listeners: readonly Pick<ListenerConfig, 'telemetry' | 'inflightRequestsLogging'>[], bound: () => readonly AddressInfo[]): (local: LocalEnd) => ListenerOpenings {
+  return (local) => {
+    const addresses = bound();
+    for (let i = 0; i < addresses.length; i++) {
+      const a = addresses[i]!;
+      if (a.port !== local.localPort) continue;
+      const wildcard = a.address === '0.0.0.0' || a.address === '::';
+      if (!wildcard && unmapped(a.address) !== unmapped(local.localAddress)) continue;
+      const l = listeners[i];
+      return { metrics: l?.telemetry?.unauthenticatedMetricsAccess === true, inFlight: l?.inflightRequestsLogging?.unauthenticatedInFlightRequestsAccess === true };
+    }
+    return CLOSED;
+  };
 }
 
 /**
@@ -32,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: MAX_BODY_BYTES,
     // Request ids are ours (UUIDs), not fastify's counters.
     genReqId: () => randomUUID(),
-    serverFactory: (handler) => createListServer(routeListAsLock(handler), { keepAliveTimeout: 65_000, requestTimeout: 60_000 }),
+    serverFactory: (handler) => createListServer(routeListAsLock(tracked(deps.telemetry?.registry, handler)), { keepAliveTimeout: 65_000, requestTimeout: 60_000 }),
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 8192 },
   });
   app.addHttpMethod(LIST_ALIAS, { hasBody: true, overrideExisting: true });
@@ -60,6 +104,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
+/** In-flight tracking from the moment a request's headers are in (before its body, as Vault): one Map entry, one clock read. */
+function tracked(telemetry: Telemetry | undefined, handler: RequestListener): RequestListener {
+  if (!telemetry) return handler;
+  const inFlight = telemetry.inFlight;
+  return (req, res) => {
+    if (req.url?.startsWith('/v1/')) inFlight.begin(req, res, performance.now(), isListRequest(req));
+    handler(req, res);
+  };
+}
+
 async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const requestId = request.id;
   try {
@@ -80,6 +134,13 @@ async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
       if (out.body === undefined || out.status === 204) return void reply.code(out.status).send();
       return sendJson(reply, out.status, out.body);
     }
+    if (deps.telemetry && (rawPath === 'sys/metrics' || rawPath === 'sys/in-flight-req')) {
+      const open = unauthenticatedTelemetry(deps.telemetry, rawPath, request, query);
+      if (open) {
+        const out = await open;
+        return sendRaw(reply, out.status, out.body);
+      }
+    }
 
     const listParam = query.get('list');
     const isList = method === LIST_ALIAS || (method === 'GET' && listParam !== null && parseGoBool(listParam));
@@ -95,6 +156,11 @@ async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
       data = {};
     } else if (!hasBody) {
       data = queryData(query, method === 'GET' || isList ? ['list', 'help'] : ['help']);
+    }
+    // Vault picks the Prometheus format from the Accept header a Prometheus server sends.
+    if (rawPath === 'sys/metrics' && !help && !data['format']) {
+      const format = metricsFormatFromAccept(request.headers.accept);
+      if (format) data = { ...data, format };
     }
     const wrapHeader = request.headers['x-vault-wrap-ttl'];
     const wrapTtl = typeof wrapHeader === 'string' && wrapHeader !== '' ? parseDurationSeconds(wrapHeader) : undefined;
@@ -117,15 +183,43 @@ async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
       namespace: 'root',
       ...(help ? { help: true } : {}),
     };
-    const res = await deps.pipeline.handle(core);
+    let res: CoreResponse;
+    try {
+      res = await deps.pipeline.handle(core);
+    } finally {
+      deps.telemetry?.registry.requestHandled(request.raw, isLoginPath(path));
+    }
     if (res.raw) {
-      return sendJson(reply, res.raw.status, res.raw.body);
+      return sendRaw(reply, res.raw.status, res.raw.body);
     }
     if (res.noContent && !res.wrapInfo && !res.data && !res.auth && !res.warnings?.length) return void reply.code(204).send();
     sendJson(reply, res.status ?? 200, envelope(requestId, core.path, res));
   } catch (error) {
     sendError(reply, error, deps.logger, requestId);
   }
+}
+
+/**
+ * sys/metrics or sys/in-flight-req on a listener that opens it to callers without a token: served
+ * here, as Vault's own handlers do (GET only; 405 otherwise). Undefined: the pipeline decides.
+ */
+function unauthenticatedTelemetry(t: AppTelemetry, rawPath: string, request: FastifyRequest, query: URLSearchParams): Promise<MetricsReply> | undefined {
+  // `?help=1` is answered by the pipeline, as Vault's help wrapper runs before these handlers.
+  if ((query.get('help') ?? '') !== '') return undefined;
+  const metrics = rawPath === 'sys/metrics';
+  const open = t.access(request.raw.socket);
+  if (!(metrics ? open.metrics : open.inFlight)) return undefined;
+  if (request.method !== 'GET') return Promise.resolve({ status: 405, body: { errors: [] } });
+  if (!metrics) return Promise.resolve({ status: 200, body: t.registry.inFlight.snapshot() });
+  return t.registry.metrics(query.get('format') || metricsFormatFromAccept(request.headers.accept));
+}
+
+/**
+ * Vault's login paths (timed as `vault.core.handle_login_request`): the unauthenticated logins of
+ * the auth methods; told apart by path so that the request path stays free of extra lookups.
+ */
+function isLoginPath(path: string): boolean {
+  return path.startsWith('auth/') && !path.startsWith('auth/token/') && /\/(?:login(?:\/[^/]+)?|oidc\/(?:auth_url|callback|poll))\/?$/.test(path);
 }
 
 function toOperation(method: string, isList: boolean): Operation {
@@ -174,6 +268,12 @@ function sendError(reply: FastifyReply, error: unknown, logger?: Logger, request
   }
   logger?.error({ requestId, err: { message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined } }, 'unexpected error');
   sendJson(reply, 500, { errors: ['internal error'] });
+}
+
+/** A raw body: JSON unless a backend handed over text with its own Content-Type (Prometheus, Vault's plain-text errors). */
+function sendRaw(reply: FastifyReply, status: number, body: unknown): void {
+  if (body instanceof RawText) return void reply.code(status).header('content-type', body.contentType).send(Buffer.from(body.text));
+  sendJson(reply, status, body);
 }
 
 /**

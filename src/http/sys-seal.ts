@@ -1,6 +1,6 @@
 import type { SealController } from '../core/seal.js';
 import { CofferError, invalid } from '../util/errors.js';
-import { VERSION } from '../version.js';
+import { BUILD_DATE, VERSION } from '../version.js';
 
 /**
  * The endpoints that work while sealed (Vault serves them outside the request pipeline and
@@ -132,8 +132,6 @@ export function sealRoutes(d: SealEndpointDeps): ReadonlyMap<string, SealRoute> 
   }
   return guarded;
 }
-
-const BUILD_DATE = '2026-11-29T00:00:00Z';
 
 function toInt(v: unknown, name: string): number {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;

@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfigFile, type ServerConfig } from '../config/index.js';
 import { createCore, type Core } from '../core/core.js';
 import type { BackendFactory } from '../core/framework.js';
-import { buildApp } from '../http/app.js';
+import { Telemetry } from '../core/telemetry/index.js';
+import { buildApp, listenerAccess } from '../http/app.js';
 import { listen, type Listening } from '../http/listener.js';
 import { sealRoutes } from '../http/sys-seal.js';
 import { InmemStorage, PostgresStorage, SqliteStorage, type Storage } from '../storage/index.js';
@@ -44,13 +45,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   if (!config) throw new CofferError('invalid_request', 'a config file (--config) or --dev is required');
   const logger = opts.logger ?? createLogger(toLevel(opts.logLevel) ?? config.logLevel);
   const storage = await openStorage(config);
+  const telemetry = new Telemetry({ settings: config.telemetry, clusterName: config.clusterName, sources: () => core });
   const core = await createCore({
     storage, logger, defaultLeaseTtl: config.defaultLeaseTtlSeconds, maxLeaseTtl: config.maxLeaseTtlSeconds,
     ...(config.maxLeases === undefined ? {} : { maxLeases: config.maxLeases }),
     ...(config.cacheEntries === undefined ? {} : { cacheEntries: config.cacheEntries }),
     ...(opts.extraSecretFactories ? { extraSecretFactories: opts.extraSecretFactories } : {}),
-    // <wire:start-info>
-    // <wire:start-telemetry>
+    info: { config, logLevel: logger.level },
+    telemetry,
   });
 
   let dev: RunningServer['dev'];
@@ -60,6 +62,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     pipeline: core.pipeline,
     sealRoutes: sealRoutes({ seal: core.seal, storageType: config.storage.type, clusterName: config.clusterName, clusterId: () => core.cluster.id }),
     logger,
+    telemetry: { registry: telemetry, access: listenerAccess(config.listeners, () => listeners.map((l) => l.address)) },
   });
   const listeners: Listening[] = [];
   try {

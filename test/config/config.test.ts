@@ -519,3 +519,72 @@ test('cache_size and disable_cache, as Vault spells them, size or turn off the r
   await rejectsWith(() => hcl(`${MINIMAL_HCL}cache_size = -1\n`), 'coffer.hcl:7: cache_size: expected a whole number of at least 1');
   await rejectsWith(() => hcl(`${MINIMAL_HCL}disable_cache = "maybe"\n`), 'coffer.hcl:7: disable_cache: expected a boolean');
 });
+
+// ---------------------------------------------------------------------------------------------
+// telemetry
+
+test('telemetry block: Vault\'s defaults for the keys left out; without the block the Prometheus format is off', async () => {
+  assert.equal((await hcl(MINIMAL_HCL)).telemetry, undefined);
+  const defaults = await hcl(`${MINIMAL_HCL}telemetry {\n  disable_hostname = true\n}\n`);
+  assert.deepEqual(defaults.telemetry, { prometheusRetentionSeconds: 86_400, disableHostname: true, usageGaugePeriodSeconds: 600 });
+  const set = await hcl(`${MINIMAL_HCL}telemetry {\n  prometheus_retention_time = "30s"\n  usage_gauge_period = "none"\n}\n`);
+  assert.deepEqual(set.telemetry, { prometheusRetentionSeconds: 30, disableHostname: false, usageGaugePeriodSeconds: 0 });
+  assert.equal((await hcl(`${MINIMAL_HCL}telemetry {\n  prometheus_retention_time = 0\n}\n`)).telemetry?.prometheusRetentionSeconds, 0);
+  const fromJson = await json({ storage: { inmem: {} }, listener: { tcp: { tls_disable: true } }, telemetry: { prometheus_retention_time: '1h', usage_gauge_period: '5m' } });
+  assert.deepEqual(fromJson.telemetry, { prometheusRetentionSeconds: 3600, disableHostname: false, usageGaugePeriodSeconds: 300 });
+  const listed = await json({ storage: { inmem: {} }, listener: { tcp: { tls_disable: true } }, telemetry: [{ disable_hostname: 'true' }] });
+  assert.equal(listed.telemetry?.disableHostname, true);
+});
+
+test('telemetry: the sinks and knobs Coffer lacks are refused, naming the key and the line', async () => {
+  for (const key of ['statsd_address', 'statsite_address', 'dogstatsd_addr', 'circonus_api_token', 'stackdriver_project_id', 'metrics_prefix', 'prefix_filter']) {
+    const e = await rejectsWith(
+      () => hcl(`${MINIMAL_HCL}telemetry {\n  disable_hostname = true\n  ${key} = "x"\n}\n`),
+      `coffer.hcl:9: telemetry.${key}: unknown key (a Vault setting that Coffer does not support; remove it)`,
+    );
+    assert.equal(e.key, `telemetry.${key}`);
+  }
+  await rejectsWith(() => hcl(`${MINIMAL_HCL}telemetry {\n  prometheus_retention_tme = "1h"\n}\n`), 'coffer.hcl:8: telemetry.prometheus_retention_tme: unknown key');
+  await rejectsWith(() => hcl(`${MINIMAL_HCL}telemetry {\n  prometheus_retention_time = "soon"\n}\n`), 'coffer.hcl:8: telemetry.prometheus_retention_time:');
+  await rejectsWith(() => hcl(`${MINIMAL_HCL}telemetry {\n  usage_gauge_period = "sometimes"\n}\n`), 'coffer.hcl:8: telemetry.usage_gauge_period:');
+  await rejectsWith(() => hcl(`${MINIMAL_HCL}telemetry {\n  disable_hostname = "maybe"\n}\n`), 'coffer.hcl:8: telemetry.disable_hostname: expected a boolean');
+  await rejectsWith(() => hcl(`${MINIMAL_HCL}telemetry {}\ntelemetry {}\n`), 'coffer.hcl:7: telemetry: only one telemetry block is allowed, found 2');
+  await rejectsWith(() => hcl(`${MINIMAL_HCL}telemetry = "on"\n`), 'coffer.hcl:7: telemetry: expected a block telemetry { ... }');
+});
+
+test('listener telemetry and inflight_requests_logging blocks open the telemetry endpoints without a token', async () => {
+  const config = await hcl(`storage "inmem" {}
+listener "tcp" {
+  tls_disable = true
+  telemetry {
+    unauthenticated_metrics_access = true
+  }
+  inflight_requests_logging {
+    unauthenticated_in_flight_requests_access = "true"
+  }
+}
+listener "tcp" {
+  address     = "127.0.0.1:8201"
+  tls_disable = true
+}
+`);
+  assert.deepEqual(config.listeners, [
+    { type: 'tcp', host: '127.0.0.1', port: 8200, tls: null, telemetry: { unauthenticatedMetricsAccess: true }, inflightRequestsLogging: { unauthenticatedInFlightRequestsAccess: true } },
+    { type: 'tcp', host: '127.0.0.1', port: 8201, tls: null },
+  ] satisfies ServerConfig['listeners']);
+  const fromJson = await json({ storage: { inmem: {} }, listener: { tcp: { tls_disable: true, telemetry: { unauthenticated_metrics_access: false } } } });
+  assert.deepEqual(fromJson.listeners[0]?.telemetry, { unauthenticatedMetricsAccess: false });
+
+  await rejectsWith(
+    () => hcl('storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  unauthenticated_metrics_access = true\n}\n'),
+    'coffer.hcl:4: listener "tcp".unauthenticated_metrics_access: unknown key here (Vault reads it inside the listener\'s telemetry { ... } block)',
+  );
+  await rejectsWith(
+    () => hcl('storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  telemetry {\n    prometheus_retention_time = "1h"\n  }\n}\n'),
+    'coffer.hcl:5: listener "tcp".telemetry.prometheus_retention_time: unknown key',
+  );
+  await rejectsWith(
+    () => hcl('storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  inflight_requests_logging {\n    unauthenticated_in_flight_requests_access = "sometimes"\n  }\n}\n'),
+    'coffer.hcl:5: listener "tcp".inflight_requests_logging.unauthenticated_in_flight_requests_access: expected a boolean',
+  );
+});
