@@ -22,6 +22,8 @@ import { explainPaths } from '../engines/sys/paths-explain.js';
 import { metricsPaths } from '../engines/sys/paths-metrics.js';
 import type { Telemetry } from './telemetry/index.js';
 import { infoPaths, type ServerInfo } from '../engines/sys/paths-info.js';
+import { quotaPaths } from '../engines/sys/paths-quotas.js';
+import { QuotaStore } from './quotas/index.js';
 import { recordVersion } from './versions.js';
 import { identityBackendFactory } from '../engines/identity/index.js';
 import type { AuthMountInfo } from './identity/env.js';
@@ -88,6 +90,8 @@ export interface Core {
   readonly leases: ExpirationManager;
   readonly scheduler: Scheduler;
   readonly cluster: ClusterInfo;
+  /** Rate-limit quotas: the HTTP layer's gate before routing. */
+  readonly quotas: QuotaStore;
   close(): Promise<void>;
 }
 
@@ -118,6 +122,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const isActive = (): boolean => !barrier.sealed;
   const scheduler = new Scheduler({ storage: new PrefixView(barrier, 'sys/scheduler/'), logger, isActive });
   const passwords = new PasswordPolicies(new PrefixView(barrier, 'sys/password-policy/'));
+  const quotas = new QuotaStore(new PrefixView(barrier, 'sys/quotas/'), (path) => {
+    const r = path.startsWith('auth/') ? auth.resolve(path.slice(5)) : secrets.resolve(path);
+    return r && { mountPath: `${path.startsWith('auth/') ? 'auth/' : ''}${r.mounted.entry.path}`, rest: r.relative };
+  });
   const database = createDatabaseEngine({ generatePassword: (policy) => passwords.generate(policy), scheduler, logger });
   const issuing = (table: MountTable, path: string): IssuingMount | undefined => {
     const r = table.resolve(path);
@@ -150,6 +158,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...explainPaths({ authorizer, tokens, identity }),
     // <wire:sys-paths>
     ...infoPaths({ barrier, logger, server: options.info }),
+    ...quotaPaths(quotas),
     ...(options.telemetry ? metricsPaths(options.telemetry) : []),
     ...mountPaths({ secrets, auth }),
     ...authMountPaths({ auth }),
@@ -224,6 +233,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     await secrets.load();
     await auth.load();
     await ensureBuiltins();
+    await quotas.load(); // after the mounts: quotas name them
   };
 
   seal = new SealController(storage, barrier, {
@@ -252,6 +262,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       await audit.unload();
       await database.closeAll();
       identity.unload();
+      quotas.unload();
       // <wire:unload-on-seal>
       logger.info('sealing');
     },
@@ -277,7 +288,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   });
 
   return {
-    barrier, seal, pipeline, tokens, secrets, auth, leases, scheduler, cluster,
+    barrier, seal, pipeline, tokens, secrets, auth, leases, scheduler, cluster, quotas,
     close: async () => {
       await sealRef.seal();
       await storage.close();

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ListenerConfig } from '../config/index.js';
 import type { Pipeline } from '../core/pipeline.js';
+import type { QuotaGate } from '../core/quotas/index.js';
 import type { CoreRequest, CoreResponse, Operation } from '../core/request.js';
 import { metricsFormatFromAccept, RawText, type MetricsReply, type Telemetry } from '../core/telemetry/index.js';
 import { parseDurationSeconds } from '../util/duration.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   readonly logger: Logger;
   /** Request timings and in-flight tracking, and the listeners that open the telemetry endpoints without a token. */
   readonly telemetry?: AppTelemetry;
+  /** Rate-limit quotas, checked before a request is routed (one boolean when none exists). */
+  readonly quotas?: QuotaGate;
 }
 
 export interface AppTelemetry {
@@ -120,6 +123,7 @@ async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
     const url = request.raw.url ?? '';
     const q = url.indexOf('?');
     const rawPath = (q < 0 ? url : url.slice(0, q)).slice('/v1/'.length);
+    if (deps.quotas?.active === true && rateLimited(deps.quotas, rawPath, request, reply)) return;
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     if (request.method === LIST_ALIAS && !isListRequest(request.raw)) throw new CofferError('unsupported_operation', 'unsupported method LOCK');
     const method = request.method;
@@ -197,6 +201,23 @@ async function handle(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
   } catch (error) {
     sendError(reply, error, deps.logger, requestId);
   }
+}
+
+/**
+ * Vault's rate-limit quota check, before anything else looks at the request: sets the quota's
+ * headers and, over the limit, answers 429 (true: the request is done).
+ */
+function rateLimited(quotas: QuotaGate, rawPath: string, request: FastifyRequest, reply: FastifyReply): boolean {
+  let path = rawPath;
+  if (path.includes('%')) {
+    try { path = decodeURIComponent(path); } catch { /* the pipeline refuses it */ }
+  }
+  const verdict = quotas.check(path, request.ip);
+  if (!verdict) return false;
+  for (const [name, value] of Object.entries(verdict.headers)) reply.header(name, value);
+  if (verdict.allowed) return false;
+  sendJson(reply, 429, { errors: [`request path ${JSON.stringify(path)}: rate limit quota exceeded`] });
+  return true;
 }
 
 /**

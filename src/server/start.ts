@@ -63,6 +63,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     sealRoutes: sealRoutes({ seal: core.seal, storageType: config.storage.type, clusterName: config.clusterName, clusterId: () => core.cluster.id }),
     logger,
     telemetry: { registry: telemetry, access: listenerAccess(config.listeners, () => listeners.map((l) => l.address)) },
+    quotas: core.quotas,
   });
   const listeners: Listening[] = [];
   try {
