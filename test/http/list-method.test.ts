@@ -127,6 +127,8 @@ interface ExchangeOptions {
   end?: boolean;
   /** Give up waiting for a close after this long (for connections that stay open). */
   waitMs?: number;
+  /** Fail if the exchange has not finished by then (default 5 s; large bodies on a loaded machine need more). */
+  timeoutMs?: number;
 }
 
 async function exchange(
@@ -142,9 +144,17 @@ async function exchange(
   let closed = false;
   const expect = options.expect ?? Number.POSITIVE_INFINITY;
   const done = new Promise<void>((resolve) => {
+    // Parsed at most every few ms, not per chunk: an 8 MiB body comes in ~130 chunks, and
+    // re-parsing all of it on each one is quadratic, slow enough to time out on a busy machine.
+    let checking = false;
     socket.on('data', (d: Buffer) => {
       received.push(d);
-      if (parseResponses(Buffer.concat(received)).length >= expect) resolve();
+      if (checking) return;
+      checking = true;
+      setTimeout(() => {
+        checking = false;
+        if (parseResponses(Buffer.concat(received)).length >= expect) resolve();
+      }, 5);
     });
     socket.on('close', () => {
       closed = true;
@@ -158,7 +168,7 @@ async function exchange(
     socket.write(typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece);
   }
   if (options.end === true) socket.end();
-  await withTimeout(options.waitMs === undefined ? done : Promise.race([done, sleep(options.waitMs)]), 5000, 'exchange');
+  await withTimeout(options.waitMs === undefined ? done : Promise.race([done, sleep(options.waitMs)]), options.timeoutMs ?? 5000, 'exchange');
   socket.destroy();
   return { responses: parseResponses(Buffer.concat(received)), closed };
 }
@@ -975,7 +985,7 @@ test('backpressure and half-close: large bodies both ways, then LIST after the c
   try {
     const port = listening.address.port;
     const upload = Buffer.concat([Buffer.from(`PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: ${big.length}\r\n\r\n`), big]);
-    const { responses } = await exchange(port, [upload, req('GET', '/big'), req('LIST', '/after')], { expect: 3 });
+    const { responses } = await exchange(port, [upload, req('GET', '/big'), req('LIST', '/after')], { expect: 3, timeoutMs: 30_000 });
     assert.deepEqual(responses.map((x) => [x.status, x.headers['x-received'], x.body.length]), [
       [200, String(big.length), 3],
       [200, '0', big.length],
@@ -994,9 +1004,17 @@ test('backpressure and half-close: large bodies both ways, then LIST after the c
     slow.resume();
     await withTimeout(
       (async () => {
-        while (parseResponses(Buffer.concat(chunks)).length < 2) await sleep(10);
+        // Re-parsed only when more has arrived (each parse walks the whole 8 MiB).
+        let seen = -1;
+        for (;;) {
+          if (chunks.length !== seen) {
+            seen = chunks.length;
+            if (parseResponses(Buffer.concat(chunks)).length >= 2) return;
+          }
+          await sleep(20);
+        }
       })(),
-      5000,
+      30_000,
       'slow reader',
     );
     slow.destroy();
