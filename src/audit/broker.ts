@@ -35,6 +35,8 @@ export interface AuditBrokerDeps {
   readonly deviceTypes?: ReadonlyMap<string, DeviceType>;
   /** Where SIGHUP (reopen files for log rotation) comes from; the process unless null. */
   readonly signals?: SignalSource | null;
+  /** After each request or response logged while a device is enabled (`failed`: none wrote it): the metrics. */
+  readonly onLogged?: (kind: 'request' | 'response', failed: boolean) => void;
 }
 
 export interface EnableRequest {
@@ -113,7 +115,7 @@ export class AuditBroker implements AuditSink {
     const devices = this.#active();
     if (devices.length === 0) return;
     const [src, cache] = this.#source(req, path, caller);
-    await this.#write(devices, src, cache, (_d, _hash, parts) => requestEntryText(parts));
+    await this.#counted('request', this.#write(devices, src, cache, (_d, _hash, parts) => requestEntryText(parts)));
   }
 
   async logResponse(req: CoreRequest, path: string, caller: Caller | null, res: CoreResponse | undefined, error: unknown): Promise<void> {
@@ -122,10 +124,15 @@ export class AuditBroker implements AuditSink {
     if (devices.length === 0) return;
     const [src, cache] = this.#source(req, path, caller);
     try {
-      await this.#write(devices, src, cache, (d, hash, parts) => responseEntryText(src, parts, res, hash, d.opts, error));
+      await this.#counted('response', this.#write(devices, src, cache, (d, hash, parts) => responseEntryText(src, parts, res, hash, d.opts, error)));
     } finally {
       this.#cache.delete(req);
     }
+  }
+
+  #counted(kind: 'request' | 'response', written: Promise<void>): Promise<void> {
+    const onLogged = this.#deps.onLogged;
+    return onLogged ? written.then(() => onLogged(kind, false), (e: unknown) => { onLogged(kind, true); throw e; }) : written;
   }
 
   #active(): readonly Active[] {

@@ -272,7 +272,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   // Declared here but used by the hooks and sys paths above: they only run after createCore returns.
   const policies = new PolicyStore(new PrefixView(barrier, 'sys/policy/'));
   const authorizer: Authorizer = policies; // <wire:authorizer>
-  const audit = new AuditBroker({ storage: barrier, logger, mountOf: mountResolver({ secrets, auth }) }); // <wire:audit>
+  const telemetry = options.telemetry;
+  const audit = new AuditBroker({
+    storage: barrier, logger, mountOf: mountResolver({ secrets, auth }),
+    ...(telemetry ? { onLogged: (kind: 'request' | 'response', failed: boolean) => telemetry.auditLogged(kind, failed) } : {}),
+  }); // <wire:audit>
   const wrapper = new ResponseWrapper({ tokens, storage: new PrefixView(barrier, 'sys/wrapping/') });
   const stages: ResponseStage[] = [
     leaseStage({ leases, tokens, logger, mountOf: (path) => (path.startsWith('auth/') ? issuing(auth, path.slice(5)) : issuing(secrets, path)) }),

@@ -6,6 +6,8 @@ import type { ServerConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createLogger } from '../../src/util/logger.js';
 import { ok, startDevServer } from '../helpers/server.js';
+import { eventually } from '../audit/device-contract.js';
+import { streamReceiver } from '../audit/receivers.js';
 
 const ROOT = 'metrics-root-token';
 const running: RunningServer[] = [];
@@ -188,6 +190,28 @@ test('Prometheus text: HELP/TYPE families, summaries that move with requests, no
   }
   const labelNames = new Set(samples.flatMap((s) => Object.keys(s.labels)));
   assert.deepEqual([...labelNames].sort(), ['cluster', 'namespace', 'quantile']);
+});
+
+test('audit counters: every audited request adds 0 to vault.audit.log_request_failure, a request no device could log adds 1', async () => {
+  const a = await telemetryServer();
+  const collector = await streamReceiver();
+  const enable = await call(a.closed, 'PUT', 'sys/audit/siem', { token: ROOT, body: { type: 'socket', options: { address: `127.0.0.1:${collector.port}`, write_timeout: '500ms' } } });
+  assert.equal(enable.status, 204, enable.text);
+  for (let i = 0; i < 3; i++) await must(call(a.closed, 'GET', 'auth/token/lookup-self', { token: ROOT }), 200);
+  // Scraped on the open listener: served without a token and not audited, so it works while the device is down.
+  const scrape = async () => parsePrometheus((await must(call(a.open, 'GET', 'sys/metrics?format=prometheus'), 200)).text);
+  const up = await scrape();
+  assert.equal(up.types.get('vault_audit_log_request_failure'), 'counter');
+  assert.equal(up.types.get('vault_audit_log_response_failure'), 'counter');
+  assert.equal(sample(up.samples, 'vault_audit_log_request_failure'), 0);
+  assert.equal(sample(up.samples, 'vault_audit_log_response_failure'), 0);
+
+  await collector.close();
+  await eventually(() => collector.sockets.size, (n) => n === 0);
+  assert.equal((await call(a.closed, 'GET', 'auth/token/lookup-self', { token: ROOT })).status, 500, 'fails closed');
+  assert.equal((await call(a.closed, 'GET', 'auth/token/lookup-self', { token: ROOT })).status, 500, 'fails closed');
+  const down = await scrape();
+  assert.ok((sample(down.samples, 'vault_audit_log_request_failure') ?? 0) >= 1, down.samples.filter((x) => x.name.startsWith('vault_audit')).map((x) => `${x.name}=${x.value}`).join(' '));
 });
 
 test('the Accept header a Prometheus server sends selects the Prometheus format, as in Vault', async () => {

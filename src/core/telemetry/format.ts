@@ -54,12 +54,13 @@ export function inmemDump(
   gauges: readonly Gauge[],
   samples: readonly (SampleSeries & { stats: IntervalStats })[],
   rateSeconds: number,
+  counters: readonly (SampleSeries & { stats: IntervalStats })[] = [],
 ): Record<string, unknown> {
   return {
     Timestamp: goTimestamp(timestampMs),
     Gauges: [...gauges].sort(byHash).map((g) => ({ Name: g.name, Value: g.value, Labels: displayLabels(g.labels) })),
     Points: [],
-    Counters: [],
+    Counters: [...counters].sort(byHash).map((c) => aggregate(c.name, c.stats, c.labels, rateSeconds)),
     Samples: [...samples].sort(byHash).map((s) => aggregate(s.name, s.stats, s.labels, rateSeconds)),
   };
 }
@@ -101,12 +102,12 @@ function numberText(v: number): string {
 }
 
 interface Family {
-  readonly type: 'gauge' | 'summary';
+  readonly type: 'gauge' | 'summary' | 'counter';
   readonly lines: { readonly sortKey: string; readonly text: string }[];
 }
 
 /** Families sorted by name, each with HELP (the name, as go-metrics does) and TYPE, series sorted by labels. */
-export function prometheusText(gauges: readonly Gauge[], summaries: readonly Summary[]): string {
+export function prometheusText(gauges: readonly Gauge[], summaries: readonly Summary[], counters: readonly Gauge[] = []): string {
   const families = new Map<string, Family>();
   const family = (name: string, type: Family['type']): Family => {
     let f = families.get(name);
@@ -116,6 +117,10 @@ export function prometheusText(gauges: readonly Gauge[], summaries: readonly Sum
   for (const g of gauges) {
     const name = prometheusName(g.name);
     family(name, 'gauge').lines.push({ sortKey: labelText(g.labels), text: `${name}${labelText(g.labels)} ${numberText(g.value)}` });
+  }
+  for (const c of counters) {
+    const name = prometheusName(c.name);
+    family(name, 'counter').lines.push({ sortKey: labelText(c.labels), text: `${name}${labelText(c.labels)} ${numberText(c.value)}` });
   }
   for (const s of summaries) {
     const name = prometheusName(s.name);

@@ -47,6 +47,13 @@ export class Telemetry {
   readonly #requests = new Timer('vault.core.handle_request');
   readonly #logins = new Timer('vault.core.handle_login_request');
   readonly #timers: readonly Timer[] = [this.#requests, this.#logins];
+  /**
+   * Vault's audit counters: every audited request adds 0, or 1 when no device took its entry, so
+   * the count is entries attempted and the sum is failures (alert on the sum).
+   */
+  readonly #auditRequestFailure = new Timer('vault.audit.log_request_failure');
+  readonly #auditResponseFailure = new Timer('vault.audit.log_response_failure');
+  readonly #counters: readonly Timer[] = [this.#auditRequestFailure, this.#auditResponseFailure];
   readonly #retentionMs: number;
   readonly #usagePeriodMs: number;
   readonly #cluster: readonly Label[];
@@ -78,6 +85,11 @@ export class Telemetry {
     (login ? this.#logins : this.#requests).observe(now - start, now);
   }
 
+  /** The audit broker, after each request or response it logged (`failed`: no device wrote it). */
+  auditLogged(kind: 'request' | 'response', failed: boolean): void {
+    (kind === 'request' ? this.#auditRequestFailure : this.#auditResponseFailure).observe(failed ? 1 : 0, performance.now());
+  }
+
   /** sys/metrics: `''` → JSON, `prometheus` → text; anything else, or Prometheus when off, is Vault's 400 in plain text. */
   async metrics(format: string): Promise<MetricsReply> {
     if (format === 'prometheus') {
@@ -91,12 +103,11 @@ export class Telemetry {
   async #inmem(): Promise<Record<string, unknown>> {
     const current = intervalOf(performance.now());
     const shown = current === this.#firstInterval ? current : current - 1;
-    const samples = [];
-    for (const t of this.#timers) {
+    const inInterval = (series: readonly Timer[]) => series.flatMap((t) => {
       const stats = t.statsFor(shown);
-      if (stats) samples.push({ name: t.name, labels: [], stats });
-    }
-    return inmemDump(shown * INTERVAL_MS, await this.#gauges(), samples, INTERVAL_MS / 1000);
+      return stats ? [{ name: t.name, labels: [], stats }] : [];
+    });
+    return inmemDump(shown * INTERVAL_MS, await this.#gauges(), inInterval(this.#timers), INTERVAL_MS / 1000, inInterval(this.#counters));
   }
 
   async #prometheus(): Promise<string> {
@@ -107,7 +118,10 @@ export class Telemetry {
         const values = t.quantiles(now, QUANTILES);
         return { name: t.name, labels: [], count: t.count, sum: t.sum, quantiles: QUANTILES.map((q, i) => [q, values[i] ?? Number.NaN] as const) };
       });
-    return prometheusText(await this.#gauges(), summaries);
+    const counters = this.#counters
+      .filter((c) => c.count > 0 && now - c.lastUpdated <= this.#retentionMs)
+      .map((c) => ({ name: c.name, labels: [], value: c.sum }));
+    return prometheusText(await this.#gauges(), summaries, counters);
   }
 
   async #gauges(): Promise<Gauge[]> {
