@@ -239,7 +239,7 @@ test('the scheduler runs a job missed while down once at start, and a job that j
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 function coffer(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { PATH: process.env['PATH'] ?? '', HOME: tmpDir('coffer-lease-cli'), ...env } });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { PATH: process.env['PATH'] ?? '', HOME: tmpDir('coffer-lease-cli'), ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

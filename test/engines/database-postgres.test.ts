@@ -76,7 +76,7 @@ describe('database engine on PostgreSQL', { skip, concurrency: true }, async () 
   test('coffer read database/creds/<role> prints a table with the lease id and TTL', async () => {
     const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
     const out = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', main, 'read', `database/creds/${ROLE}`], { env: { PATH: process.env['PATH'] ?? '', COFFER_ADDR: s.addr, COFFER_TOKEN: s.rootToken } });
+      const child = spawn(process.execPath, ['--import', 'tsx', main, 'read', `database/creds/${ROLE}`], { env: { PATH: process.env['PATH'] ?? '', COFFER_ADDR: s.addr, COFFER_TOKEN: s.rootToken }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
       let stdout = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
       child.on('error', reject);
