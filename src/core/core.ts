@@ -213,6 +213,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     table.onUnmount(async (fullPath) => {
       const { failed } = await leases.revokePrefix(fullPath);
       if (failed.length > 0) throw invalid(`failed to revoke ${failed.length} lease(s) of ${fullPath}; see sys/leases/lookup, or revoke-force them`);
+      await quotas.deleteForMount(fullPath);
     });
   }
 

@@ -157,6 +157,26 @@ test('the most specific quota applies: a path under a mount, then the mount, the
   await clear(s);
 });
 
+test('disabling a mount deletes its quotas, as in Vault; other quotas stay', async () => {
+  await ok(s.call('POST', 'sys/mounts/qgone', { type: 'kv', options: { version: '2' } }));
+  await ok(s.call('POST', 'sys/auth/qauth', { type: 'userpass' }));
+  await ok(s.call('POST', 'sys/quotas/rate-limit/on-kv', { path: 'qgone/', rate: 5 }));
+  await ok(s.call('POST', 'sys/quotas/rate-limit/on-kv-path', { path: 'qgone/data/x', rate: 5 }));
+  await ok(s.call('POST', 'sys/quotas/rate-limit/on-auth', { path: 'auth/qauth/', rate: 5 }));
+  await ok(s.call('POST', 'sys/quotas/rate-limit/elsewhere', { path: 'secret/', rate: 500 }));
+  await ok(s.call('DELETE', 'sys/mounts/qgone'));
+  await ok(s.call('DELETE', 'sys/auth/qauth'));
+  assert.equal((await s.call('GET', 'sys/quotas/rate-limit/on-kv')).status, 404);
+  assert.equal((await s.call('GET', 'sys/quotas/rate-limit/on-kv-path')).status, 404);
+  assert.equal((await s.call('GET', 'sys/quotas/rate-limit/on-auth')).status, 404);
+  assert.deepEqual((await ok(s.call('LIST', 'sys/quotas/rate-limit'), 200)).data.keys, ['elsewhere']);
+  // A new mount at the same path starts without the old limits.
+  await ok(s.call('POST', 'sys/mounts/qgone', { type: 'kv', options: { version: '2' } }));
+  await ok(s.call('POST', 'sys/quotas/rate-limit/on-kv', { path: 'qgone/', rate: 5 }));
+  await ok(s.call('DELETE', 'sys/mounts/qgone'));
+  await clear(s);
+});
+
 test('exempt paths are never limited: Vault\'s defaults and the config\'s', async () => {
   await exemptAdmin(s, ['secret/data/open/*']);
   await ok(s.call('POST', 'sys/quotas/rate-limit/global', { rate: 1, interval: '1m' }));

@@ -148,6 +148,18 @@ export class QuotaStore implements QuotaGate {
     });
   }
 
+  /** A mount's quotas go with it, as in Vault (a new mount at the same path starts without them). */
+  deleteForMount(mountPath: string): Promise<void> {
+    return this.#serial(async () => {
+      for (const q of [...this.#quotas.values()]) {
+        if (q.mountPath !== mountPath) continue;
+        await this.#s.delete(RATE_LIMIT + q.name);
+        this.#quotas.delete(q.name);
+      }
+      this.#compile(this.#limiter);
+    });
+  }
+
   /** Writes one at a time, so that the conflict check sees every quota stored before. */
   #serial(work: () => Promise<void>): Promise<void> {
     const run = this.#tail.then(work);
