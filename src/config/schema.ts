@@ -25,7 +25,8 @@ export { ConfigError, isPlainObject, type LineLookup, type PlainObject } from '.
 // ---------------------------------------------------------------------------------------------
 // Public types
 
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+import type { LogLevel } from '../util/logger.js';
+export type { LogLevel };
 
 export type StorageConfig =
   | { type: 'sqlite'; path: string; synchronous: 'full' | 'normal' }

@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { tryParseDuration } from '../util/duration.js';
 import type { LogLevel } from './schema.js';
+import { levelNamed } from '../util/logger.js';
 
 export class BadValue extends Error {}
 
@@ -62,20 +63,9 @@ export function toPositiveInt(v: unknown): number {
   return n;
 }
 
-const LOG_LEVELS: ReadonlyMap<string, LogLevel> = new Map([
-  ['trace', 'trace'],
-  ['debug', 'debug'],
-  ['info', 'info'],
-  ['notice', 'info'],
-  ['warn', 'warn'],
-  ['warning', 'warn'],
-  ['err', 'error'],
-  ['error', 'error'],
-]);
-
 export function toLogLevel(v: unknown): LogLevel {
   const s = toString(v);
-  const level = LOG_LEVELS.get(s.trim().toLowerCase());
+  const level = levelNamed(s);
   if (level === undefined) {
     throw new BadValue(`unknown log level ${describe(v)} (use trace, debug, info, warn or error)`);
   }

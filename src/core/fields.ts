@@ -34,6 +34,14 @@ export const int = () => z.unknown().transform((v, ctx) => {
   return z.NEVER;
 }).meta({ type: 'integer' });
 
+/** A finite number (Vault's float fields, such as a quota's `rate`), or a string holding one. */
+export const number = () => z.unknown().transform((v, ctx) => {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n === 'number' && Number.isFinite(n)) return n;
+  ctx.addIssue({ code: 'custom', message: 'must be a number' });
+  return z.NEVER;
+}).meta({ type: 'number' });
+
 /** A list of strings, from an array or a comma-separated string; blanks dropped. */
 export const strings = () => z.unknown().transform((v, ctx) => {
   const parts = typeof v === 'string' ? v.split(',') : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v as string[] : undefined;

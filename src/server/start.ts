@@ -10,7 +10,7 @@ import { listen, type Listening } from '../http/listener.js';
 import { sealRoutes } from '../http/sys-seal.js';
 import { InmemStorage, PostgresStorage, SqliteStorage, type Storage } from '../storage/index.js';
 import { CofferError } from '../util/errors.js';
-import { createLogger, type Logger, type LogLevel } from '../util/logger.js';
+import { createLogger, levelNamed, type Logger, type LogLevel } from '../util/logger.js';
 
 export interface DevOptions {
   rootToken?: string;
@@ -159,9 +159,7 @@ function splitHostPort(addr: string): [string, string] {
 
 function toLevel(level: string | undefined): LogLevel | undefined {
   if (level === undefined) return undefined;
-  const l = level.toLowerCase();
-  if (l === 'warning') return 'warn';
-  if (l === 'err') return 'error';
-  if (['trace', 'debug', 'info', 'warn', 'error'].includes(l)) return l as LogLevel;
-  throw new CofferError('invalid_request', `unknown log level ${level}`);
+  const l = levelNamed(level);
+  if (l === undefined) throw new CofferError('invalid_request', `unknown log level ${level}`);
+  return l;
 }

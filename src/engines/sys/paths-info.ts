@@ -7,7 +7,7 @@ import { definePath, type PathSpec } from '../../core/framework.js';
 import { versionHistory } from '../../core/versions.js';
 import type { Storage } from '../../storage/types.js';
 import { invalid, notFound } from '../../util/errors.js';
-import type { Logger } from '../../util/logger.js';
+import { levelNamed, type Logger } from '../../util/logger.js';
 import { VERSION } from '../../version.js';
 
 /** What the server was started with: the sys paths below only ever show its non-secret parts. */
@@ -27,11 +27,6 @@ export interface InfoPathDeps {
 
 /** Coffer logs through one logger; it answers to the name Vault gives its core logger. */
 const LOGGER_NAME = 'core';
-
-/** Vault's spellings (go-hclog via helper/logging), to pino's levels. */
-const LEVELS: Readonly<Record<string, string>> = {
-  trace: 'trace', debug: 'debug', notice: 'info', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error',
-};
 
 const levelFields = z.object({ level: z.string().optional() });
 const LEVEL_HELP = 'Log verbosity: "trace", "debug", "info", "warn" or "error".';
@@ -140,7 +135,7 @@ function parseLevel(raw: string | undefined): string {
   if (raw === undefined) throw invalid('level is required');
   const key = raw.trim().toLowerCase();
   if (key === '') throw invalid('level is empty');
-  const level = LEVELS[key];
+  const level = levelNamed(key);
   if (!level) throw invalid(`invalid level provided: unknown log level: ${JSON.stringify(key.slice(0, 64))}`);
   return level;
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { bool, duration, strings } from '../../core/fields.js';
+import { bool, duration, number, strings } from '../../core/fields.js';
 import { definePath, type PathSpec } from '../../core/framework.js';
 import type { QuotaStore, RateLimitQuota } from '../../core/quotas/index.js';
 import { invalid, notFound } from '../../util/errors.js';
@@ -8,14 +8,6 @@ import { invalid, notFound } from '../../util/errors.js';
  * sys/quotas/config and sys/quotas/rate-limit[/:name], as Vault Community serves them. The
  * quotas are enforced by the HTTP layer before routing (see src/core/quotas/).
  */
-
-/** A number, or a string holding one (the CLI sends `rate=10` as a string). */
-const number = () => z.unknown().transform((v, ctx) => {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n === 'number' && Number.isFinite(n)) return n;
-  ctx.addIssue({ code: 'custom', message: 'must be a number' });
-  return z.NEVER;
-}).meta({ type: 'number' });
 
 const quotaFields = z.object({
   path: z.string().optional(),
